@@ -1,0 +1,169 @@
+"""Frozen records handed from one pipeline stage to the next.
+
+Times are seconds from the start of the media (the container's start time already removed),
+so a highlight's ``start_s`` is what a user sees on the player's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+ClipType = Literal["audio", "video"]
+CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video")
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One variant of a remote source, as yt-dlp or an HLS master lists it."""
+
+    url: str
+    height: int | None = None
+    width: int | None = None
+    bandwidth_bps: float | None = None
+    has_audio: bool = True
+    has_video: bool = True
+    format_id: str = ""
+    protocol: str = ""  # "m3u8_native", "https", "file", …
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """A SOURCE resolved and probed once: what to open for analysis and for cutting."""
+
+    source: str  # what the user gave
+    title: str  # human name, slugged into clip filenames
+    analysis_url: str  # lowest usable rendition, or the file
+    cut_url: str  # the rendition clips are cut from (``--quality``), or the file
+    duration_s: float | None
+    start_s: float = 0.0  # container start time; subtract from stream timestamps
+    has_audio: bool = False
+    has_video: bool = False
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    sample_rate_hz: int | None = None
+    http_headers: Mapping[str, str] = field(default_factory=dict)
+    is_live: bool = False
+    renditions: tuple[Rendition, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeatureSeries:
+    """Equal-length feature arrays sampled every ``hop_s`` seconds from ``start_s``."""
+
+    clip_type: ClipType
+    hop_s: float
+    values: Mapping[str, np.ndarray]
+    start_s: float = 0.0
+
+    def __len__(self) -> int:
+        return len(next(iter(self.values.values()))) if self.values else 0
+
+    @property
+    def times_s(self) -> np.ndarray:
+        return self.start_s + self.hop_s * np.arange(len(self))
+
+
+@dataclass(frozen=True)
+class Features:
+    """What analysis of one source yields: a series per side it could read."""
+
+    duration_s: float
+    audio: FeatureSeries | None = None
+    video: FeatureSeries | None = None
+    warnings: tuple[str, ...] = ()
+
+    def series(self) -> tuple[FeatureSeries, ...]:
+        return tuple(s for s in (self.audio, self.video) if s is not None and len(s))
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A moment worth a clip: a window around a peak, its score and its feature summary."""
+
+    start_s: float
+    end_s: float
+    peak_s: float
+    score: float  # reported score in [0, 1]; learned taste blended in once a model exists
+    clip_type: ClipType
+    features: Mapping[str, float]
+    heuristic_score: float | None = None  # the detector's own score, before any blending
+
+    def with_score(self, score: float) -> Highlight:
+        heuristic = self.score if self.heuristic_score is None else self.heuristic_score
+        return replace(self, score=score, heuristic_score=heuristic)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start_s, 3),
+            "end": round(self.end_s, 3),
+            "score": round(self.score, 4),
+            "clip_type": self.clip_type,
+            "features": {name: float(value) for name, value in self.features.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of ``pipeline.analyze``: highlights sorted by score, best first."""
+
+    media: MediaInfo
+    duration_s: float
+    highlights: tuple[Highlight, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.media.source,
+            "duration": round(self.duration_s, 3),
+            "highlights": [h.to_json() for h in self.highlights],
+        }
+
+
+@dataclass(frozen=True)
+class CutClip:
+    """A clip file written by ``cut``: its real (keyframe-aligned) times and thumbnail."""
+
+    filepath: Path
+    thumbnail: Path | None
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class GeneratedClip:
+    """A highlight cut to a file and registered in the store."""
+
+    clip_id: int
+    highlight: Highlight
+    cut: CutClip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.highlight.to_json(),
+            "start": round(self.cut.start_s, 3),
+            "end": round(self.cut.end_s, 3),
+            "id": self.clip_id,
+            "filepath": str(self.cut.filepath),
+        }
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of ``pipeline.generate``: the clips written, and the ones that failed."""
+
+    analysis: Analysis
+    clips: tuple[GeneratedClip, ...]
+    failures: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.analysis.media.source,
+            "duration": round(self.analysis.duration_s, 3),
+            "highlights": [clip.to_json() for clip in self.clips],
+        }

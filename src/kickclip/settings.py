@@ -1,0 +1,92 @@
+"""Defaults, bounds, env vars and help text: one table read by the CLI, the web UI and the docs.
+
+Resolution order is CLI flag > environment variable > default; front-ends resolve once into a
+frozen :class:`Settings` and the core never reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kickclip.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    envvar: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", Path("clips.db"), "SQLite clip database.", envvar="KICKCLIP_DB"),
+    Setting("out", Path("output_clips"), "Folder clips are written to.", envvar="KICKCLIP_OUT"),
+    Setting("models_dir", Path("models"), "Folder of the learned model.", envvar="KICKCLIP_MODELS"),
+    Setting("clip_duration", 30.0, "Length of each clip in seconds.", minimum=2, maximum=600),
+    Setting(
+        "min_gap",
+        60.0,
+        "Minimum seconds between two highlights of one type.",
+        minimum=0,
+        maximum=3600,
+    ),
+    Setting("top", 20, "Highest number of highlights per clip type.", minimum=1, maximum=500),
+    Setting(
+        "thorough",
+        False,
+        "Decode every sampled video frame (slower; default skips "
+        "non-key frames where the feature allows).",
+    ),
+    Setting(
+        "record_minutes",
+        10.0,
+        "Minutes to record of a live source before analysis.",
+        minimum=0.1,
+        maximum=24 * 60,
+    ),
+    Setting(
+        "quality", "best", "Rendition to cut clips from: best, worst or a height such as 720p."
+    ),
+    Setting(
+        "accurate",
+        False,
+        "Frame-accurate cuts (re-encode H.264 + AAC) instead of a "
+        "stream copy from the keyframe at or before the start.",
+    ),
+)
+
+SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, resolved once by a front-end."""
+
+    db: Path = SETTING_BY_NAME["db"].default
+    out: Path = SETTING_BY_NAME["out"].default
+    models_dir: Path = SETTING_BY_NAME["models_dir"].default
+    clip_duration: float = SETTING_BY_NAME["clip_duration"].default
+    min_gap: float = SETTING_BY_NAME["min_gap"].default
+    top: int = SETTING_BY_NAME["top"].default
+    thorough: bool = SETTING_BY_NAME["thorough"].default
+    record_minutes: float = SETTING_BY_NAME["record_minutes"].default
+    quality: str = SETTING_BY_NAME["quality"].default
+    accurate: bool = SETTING_BY_NAME["accurate"].default
+
+    def __post_init__(self) -> None:
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if setting.minimum is not None and not (setting.minimum <= value <= setting.maximum):
+                raise InvalidInput(
+                    f"{setting.name.replace('_', '-')} must be between {setting.minimum:g} "
+                    f"and {setting.maximum:g}, got {value:g}"
+                )
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
