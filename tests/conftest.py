@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from media import make_media  # noqa: E402
+from media import make_media
 
 
 @pytest.fixture

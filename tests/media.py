@@ -59,7 +59,7 @@ def make_media(
 
 
 def _write_video(container, stream, duration_s, fps, width, height, action, cuts, rng) -> None:
-    y, x = np.mgrid[0:height, 0:width]
+    _, x = np.mgrid[0:height, 0:width]
     gradient = (x * 255 // max(width - 1, 1)).astype(np.uint8)
     palette = [(40, 90, 160), (150, 60, 60), (60, 140, 70), (120, 120, 30)]
     for index in range(round(duration_s * fps)):

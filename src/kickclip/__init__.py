@@ -22,7 +22,15 @@ _EXPORTS = {
     "KickclipError": "kickclip.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ClipManager",
+    "ClipRecord",
+    "KickclipError",
+    "RatingBasedTrainer",
+    "Settings",
+    "analyze",
+    "generate",
+]
 
 if TYPE_CHECKING:
     from kickclip.errors import KickclipError
