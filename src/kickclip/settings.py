@@ -90,3 +90,19 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def flag(setting: Setting) -> str:
+    """The CLI flag of a setting: ``models_dir`` → ``--models-dir``."""
+    return "--" + setting.name.replace("_", "-")
+
+
+def markdown_table() -> str:
+    """The README's defaults table, generated so docs and code cannot drift apart."""
+    lines = ["| option | default | env var | meaning |", "| --- | --- | --- | --- |"]
+    for setting in SETTINGS:
+        default = setting.default
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        env = f"`{setting.envvar}`" if setting.envvar else ""
+        lines.append(f"| `{flag(setting)}` | `{shown}` | {env} | {setting.help} |")
+    return "\n".join(lines)
