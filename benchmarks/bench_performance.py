@@ -60,15 +60,21 @@ def _encode(path: Path, duration_s: float) -> None:
 
     rng = np.random.default_rng(7)
     fps, width, height, rate = 30, 1280, 720, 48_000
-    texture = np.kron(
-        rng.integers(0, 256, (2 * height // 16, 2 * width // 16, 3)), np.ones((16, 16, 1))
+    # A smooth, panning scene (like a game or a face cam) compresses like real streams do.
+    yy, xx = np.mgrid[0 : 2 * height, 0 : 2 * width].astype(np.float32)
+    texture = np.stack(
+        [
+            127 + 60 * np.sin(xx / (37 + 20 * c) + c) + 60 * np.cos(yy / (53 + 15 * c))
+            for c in range(3)
+        ],
+        axis=-1,
     ).astype(np.uint8)
     tmp = path.with_suffix(".part.mp4")
     with av.open(str(tmp), "w") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.gop_size = 2 * fps
-        video.options = {"preset": "ultrafast", "crf": "26", "sc_threshold": "0"}
+        video.options = {"preset": "veryfast", "crf": "23", "sc_threshold": "0"}
         audio = out.add_stream("aac", rate=rate)
         audio.layout = "stereo"
         samples_per_frame = rate // fps
@@ -77,7 +83,7 @@ def _encode(path: Path, duration_s: float) -> None:
             t = index / fps
             action = (t % 90) < 6  # six seconds of action every minute and a half
             shift = int(t * 40) % height
-            img = texture[shift : shift + height, (index * 2) % width : (index * 2) % width + width]
+            img = texture[shift : shift + height, (index * 3) % width : (index * 3) % width + width]
             if action:
                 img = img.copy()
                 for _ in range(12):
