@@ -110,27 +110,28 @@ def _concat(base: Path, path: Path, *, repeats: int) -> None:
 
     tmp = path.with_suffix(".part.mp4")
     with av.open(str(tmp), "w") as out:
-        streams = {}
-        offsets: dict[int, int] = {}
+        streams: dict[int, av.stream.Stream] = {}
+        next_start: dict[int, int] = {}  # where each stream's next copy begins, in its time base
         for _ in range(repeats):
             with av.open(str(base)) as src:
-                for stream in src.streams:
+                for stream in src.streams:  # every stream before the first packet is muxed
                     if stream.index not in streams:
                         streams[stream.index] = out.add_stream_from_template(stream)
-                        offsets[stream.index] = 0
-                last: dict[int, int] = {}
+                        next_start[stream.index] = 0
+                shift: dict[int, int] = {}
+                end: dict[int, int] = {}
                 for packet in src.demux():
                     if packet.dts is None:
                         continue
                     index = packet.stream.index
-                    end = packet.pts + (packet.duration or 0)
-                    last[index] = max(last.get(index, 0), end)
-                    packet.pts += offsets[index]
-                    packet.dts += offsets[index]
+                    # Continue right after the previous copy, priming packets included.
+                    shift.setdefault(index, next_start[index] - packet.dts)
+                    packet.pts += shift[index]
+                    packet.dts += shift[index]
+                    end[index] = max(end.get(index, 0), packet.pts + (packet.duration or 0))
                     packet.stream = streams[index]
                     out.mux(packet)
-                for index, end in last.items():
-                    offsets[index] += end
+                next_start.update(end)
     tmp.replace(path)
 
 
