@@ -1,1 +1,1 @@
-"""store stage."""
+"""SQLite clip store: clips, ratings, export and import."""

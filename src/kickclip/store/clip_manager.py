@@ -1,0 +1,310 @@
+"""ClipManager: the SQLite clip store that never loses a clip or a rating.
+
+Every operation opens a short-lived connection (WAL mode, a generous busy timeout), so the web
+UI's worker threads, the CLI and a script can write to one database at the same time. Writes
+start with ``BEGIN IMMEDIATE``: in WAL mode a deferred transaction that upgrades from read to
+write fails at once with "database is locked", and the busy handler cannot help it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kickclip.errors import ClipNotFound, InvalidClip, InvalidRating, StoreError
+from kickclip.records import CLIP_TYPES
+from kickclip.store.schema import migrate
+
+BUSY_TIMEOUT_MS = 30_000
+COLUMNS = (
+    "id, filename, filepath, start_time, end_time, duration, score, clip_type, features, "
+    "rating, created_at, rated_at, source_url"
+)
+
+
+def utc_now() -> str:
+    """UTC ISO 8601 with microseconds, so timestamps order the way events happened."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    """One row of the ``clips`` table, with ``features`` decoded to a dict."""
+
+    id: int
+    filename: str
+    filepath: str
+    start_time: float
+    end_time: float
+    duration: float
+    score: float
+    clip_type: str
+    features: dict[str, float] = field(default_factory=dict)
+    rating: int | None = None
+    created_at: str = ""
+    rated_at: str | None = None
+    source_url: str | None = None
+
+    @property
+    def thumbnail_path(self) -> Path | None:
+        """The JPEG written beside the clip (same stem), if it exists."""
+        thumbnail = Path(self.filepath).with_suffix(".jpg")
+        return thumbnail if thumbnail.is_file() else None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ClipRecord:
+        values = dict(row)
+        values["features"] = json.loads(values["features"])
+        return cls(**values)
+
+
+# --- validation: a rejected call changes nothing -------------------------------------------------
+def validate_rating(rating: object) -> int:
+    """A whole number 1-5; bools, floats (even 3.0) and strings are refused."""
+    if isinstance(rating, bool) or not isinstance(rating, numbers.Integral):
+        raise InvalidRating(f"rating must be a whole number from 1 to 5, got {rating!r}")
+    if not 1 <= int(rating) <= 5:
+        raise InvalidRating(f"rating must be from 1 to 5, got {int(rating)}")
+    return int(rating)
+
+
+def _finite(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidClip(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise InvalidClip(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def validate_clip(
+    start_time: object, end_time: object, score: object, clip_type: object, features: object
+) -> tuple[float, float, float, str, dict[str, float]]:
+    start = _finite("start_time", start_time)
+    end = _finite("end_time", end_time)
+    if not 0 <= start < end:
+        raise InvalidClip(f"need 0 <= start_time < end_time, got {start:g} and {end:g}")
+    value = _finite("score", score)
+    if clip_type not in CLIP_TYPES:
+        raise InvalidClip(f"clip_type must be 'audio' or 'video', got {clip_type!r}")
+    if not isinstance(features, Mapping):
+        raise InvalidClip(
+            f"features must be a JSON object of numbers, got {type(features).__name__}"
+        )
+    clean = {}
+    for key, number in features.items():
+        if not isinstance(key, str):
+            raise InvalidClip(f"feature names must be strings, got {key!r}")
+        clean[key] = _finite(f"feature {key!r}", number)
+    return start, end, value, str(clip_type), clean
+
+
+class ClipManager:
+    """The clip database (``clips.db``): register, rate, list, summarize, export training data."""
+
+    def __init__(self, db_path: str | Path = "clips.db") -> None:
+        self.db_path = Path(db_path)
+        parent = self.db_path.absolute().parent
+        if not parent.is_dir():
+            raise StoreError(
+                f"cannot open clip database {self.db_path}: folder {parent} does not exist"
+            )
+        try:
+            with closing(self._connect()) as db:
+                db.execute("PRAGMA journal_mode = WAL")  # persistent: once per database
+            with self._write() as db:
+                migrate(db)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open clip database {self.db_path}: {error}") from None
+
+    # --- connections -----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it lands, or none of it."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        try:
+            with closing(self._connect()) as db:
+                return db.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read clip database {self.db_path}: {error}") from None
+
+    # --- writing ---------------------------------------------------------------------------------
+    def register_clip(
+        self,
+        filepath: str | Path,
+        start_time: float,
+        end_time: float,
+        score: float,
+        clip_type: str,
+        features: Mapping[str, float],
+        source_url: str | None = None,
+    ) -> int:
+        """Store one clip in one transaction and return its id. The file need not exist yet."""
+        start, end, value, kind, clean = validate_clip(
+            start_time, end_time, score, clip_type, features
+        )
+        path = os.path.abspath(os.fspath(filepath))
+        try:
+            with self._write() as db:
+                cursor = db.execute(
+                    "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
+                    "score, clip_type, features, created_at, source_url) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        os.path.basename(path),
+                        path,
+                        start,
+                        end,
+                        end - start,
+                        value,
+                        kind,
+                        json.dumps(clean),
+                        utc_now(),
+                        source_url,
+                    ),
+                )
+                return int(cursor.lastrowid)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+
+    def rate_clip(self, clip_id: int, rating: int) -> ClipRecord:
+        """Store a 1-5 rating (replacing an earlier one) and return the updated clip."""
+        stars = validate_rating(rating)
+        try:
+            with self._write() as db:
+                updated = db.execute(
+                    "UPDATE clips SET rating = ?, rated_at = ? WHERE id = ?",
+                    (stars, utc_now(), _as_id(clip_id)),
+                ).rowcount
+                if not updated:
+                    raise ClipNotFound(clip_id)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        return self.get_clip(clip_id)
+
+    def cleanup_missing_files(self) -> int:
+        """Delete the rows whose clip file is gone; return how many."""
+        rows = self._read("SELECT id, filepath FROM clips")
+        gone = [(row["id"],) for row in rows if not os.path.exists(row["filepath"])]
+        if gone:
+            with self._write() as db:
+                db.executemany("DELETE FROM clips WHERE id = ?", gone)
+        return len(gone)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def get_clip(self, clip_id: int) -> ClipRecord:
+        rows = self._read(f"SELECT {COLUMNS} FROM clips WHERE id = ?", (_as_id(clip_id),))
+        if not rows:
+            raise ClipNotFound(clip_id)
+        return ClipRecord.from_row(rows[0])
+
+    def list_clips(self, limit: int = 50, unrated_only: bool = False) -> list[ClipRecord]:
+        """Newest first."""
+        where = "WHERE rating IS NULL" if unrated_only else ""
+        rows = self._read(
+            f"SELECT {COLUMNS} FROM clips {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+            (int(limit),),
+        )
+        return [ClipRecord.from_row(row) for row in rows]
+
+    def get_clips_for_review(self, limit: int = 50) -> list[ClipRecord]:
+        """Unrated clips, newest first (the order the web UI offers them)."""
+        return self.list_clips(limit=limit, unrated_only=True)
+
+    def rated_clips(self) -> list[ClipRecord]:
+        """Every rated clip, in id order: what the trainer learns from."""
+        rows = self._read(f"SELECT {COLUMNS} FROM clips WHERE rating IS NOT NULL ORDER BY id")
+        return [ClipRecord.from_row(row) for row in rows]
+
+    def get_training_data(self) -> tuple[list[dict[str, float]], list[int]]:
+        """``(features, ratings)`` of rated clips; ``pandas.DataFrame(features)`` works."""
+        clips = self.rated_clips()
+        return [clip.features for clip in clips], [int(clip.rating) for clip in clips]
+
+    def count_rated_since(self, timestamp_iso: str | None) -> int:
+        """Clips rated after ``timestamp_iso`` (all rated clips when None)."""
+        if timestamp_iso is None:
+            sql, params = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL", ()
+        else:
+            sql = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL AND rated_at > ?"
+            params = (timestamp_iso,)
+        return int(self._read(sql, params)[0][0])
+
+    def find_clip(
+        self, filepath: str | Path, start_time: float, end_time: float
+    ) -> ClipRecord | None:
+        """The clip cut from the same file span, if one is stored (used to avoid duplicates)."""
+        rows = self._read(
+            f"SELECT {COLUMNS} FROM clips WHERE filepath = ? AND abs(start_time - ?) < 1e-3 "
+            "AND abs(end_time - ?) < 1e-3 LIMIT 1",
+            (os.path.abspath(os.fspath(filepath)), float(start_time), float(end_time)),
+        )
+        return ClipRecord.from_row(rows[0]) if rows else None
+
+    def get_statistics(self) -> dict[str, Any]:
+        """Totals, average rating, distribution and per-type counts, from SQL aggregates."""
+        rows = self._read(
+            "SELECT clip_type, rating, COUNT(*) AS n FROM clips GROUP BY clip_type, rating"
+        )
+        distribution = {stars: 0 for stars in range(1, 6)}
+        by_type = {kind: {"total": 0, "rated": 0, "average_rating": None} for kind in CLIP_TYPES}
+        sums = {kind: 0 for kind in CLIP_TYPES}
+        for row in rows:
+            kind = by_type.setdefault(
+                row["clip_type"], {"total": 0, "rated": 0, "average_rating": None}
+            )
+            kind["total"] += row["n"]
+            if row["rating"] is not None:
+                kind["rated"] += row["n"]
+                distribution[row["rating"]] = distribution.get(row["rating"], 0) + row["n"]
+                sums[row["clip_type"]] = sums.get(row["clip_type"], 0) + row["rating"] * row["n"]
+        for name, kind in by_type.items():
+            if kind["rated"]:
+                kind["average_rating"] = round(sums[name] / kind["rated"], 3)
+        total = sum(kind["total"] for kind in by_type.values())
+        rated = sum(distribution.values())
+        weighted = sum(stars * n for stars, n in distribution.items())
+        return {
+            "total_clips": total,
+            "rated_clips": rated,
+            "unrated_clips": total - rated,
+            "average_rating": round(weighted / rated, 3) if rated else None,
+            "rating_distribution": distribution,
+            "audio_clips": by_type["audio"]["total"],
+            "video_clips": by_type["video"]["total"],
+            "by_type": by_type,
+        }
+
+
+def _as_id(clip_id: object) -> int:
+    try:
+        return int(clip_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ClipNotFound(clip_id) from None

@@ -1,0 +1,58 @@
+"""The seed's ``clips`` table plus named, recorded, additive migrations.
+
+A database made by the seed (just the ``clips`` table) opens unchanged and is brought up to
+date; each migration runs once and is recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+SEED_TABLE = """
+CREATE TABLE IF NOT EXISTS clips (
+    id INTEGER PRIMARY KEY, filename TEXT NOT NULL, filepath TEXT NOT NULL,
+    start_time REAL NOT NULL, end_time REAL NOT NULL, duration REAL NOT NULL,
+    score REAL NOT NULL, clip_type TEXT NOT NULL,
+    features TEXT NOT NULL,
+    rating INTEGER,
+    created_at TEXT NOT NULL, rated_at TEXT, source_url TEXT
+)
+"""
+
+
+def _seed_clips_table(db: sqlite3.Connection) -> None:
+    db.execute(SEED_TABLE)
+
+
+def _indexes(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX IF NOT EXISTS clips_rating ON clips (rating)")
+    db.execute("CREATE INDEX IF NOT EXISTS clips_created ON clips (created_at, id)")
+    db.execute("CREATE INDEX IF NOT EXISTS clips_span ON clips (filepath, start_time, end_time)")
+    db.execute("CREATE INDEX IF NOT EXISTS clips_rated_at ON clips (rated_at)")
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("0001_seed_clips_table", _seed_clips_table),
+    ("0002_indexes", _indexes),
+)
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet recorded, in order, inside the caller's transaction."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        step(db)
+        db.execute(
+            "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+            (name, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+        applied.append(name)
+    return applied
