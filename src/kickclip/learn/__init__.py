@@ -1,1 +1,1 @@
-"""learn stage."""
+"""Ratings → models of the user's taste (scikit-learn, imported lazily)."""

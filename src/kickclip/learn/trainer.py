@@ -1,0 +1,111 @@
+"""RatingBasedTrainer: learn the user's taste from the clip store's ratings.
+
+Training needs ``min_samples`` rated clips (10 by default); after that, ``should_auto_train``
+asks for a retrain every ``auto_train_every`` (5) new ratings. The model file is re-read when
+it changes on disk, so the web UI sees a model the CLI trained.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kickclip.learn.model import HighlightModel
+from kickclip.learn.model_file import load_payload, model_path, save_model
+from kickclip.store.clip_manager import ClipManager, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class RatingBasedTrainer:
+    """Trains, saves and serves the :class:`HighlightModel` of one clip store."""
+
+    def __init__(
+        self,
+        manager: ClipManager,
+        models_dir: str | Path = "models",
+        *,
+        auto_train_every: int = 5,
+        min_samples: int = 10,
+    ) -> None:
+        self.manager = manager
+        self.models_dir = Path(models_dir)
+        self.auto_train_every = auto_train_every
+        self.min_samples = min_samples
+        self._cache: tuple[float, dict[str, Any] | None] | None = None
+
+    # --- the saved model, re-read when the file changes ----------------------------------------
+    def _payload(self) -> dict[str, Any] | None:
+        path = model_path(self.models_dir)
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            self._cache = None
+            return None
+        if self._cache is None or self._cache[0] != mtime:
+            self._cache = (mtime, load_payload(self.models_dir))
+        return self._cache[1]
+
+    @property
+    def model(self) -> HighlightModel | None:
+        payload = self._payload()
+        return None if payload is None else payload["model"]
+
+    # --- training ----------------------------------------------------------------------------
+    def train_from_ratings(self, min_samples: int | None = None) -> bool:
+        """Train on every rated clip; False (nothing written) when there are too few."""
+        needed = self.min_samples if min_samples is None else int(min_samples)
+        started_at = utc_now()  # ratings after this count towards the next retrain
+        clips = self.manager.rated_clips()
+        if len(clips) < max(needed, 2):
+            log.info("not training: %d rated clips, %d needed", len(clips), needed)
+            return False
+        features = [clip.features for clip in clips]
+        clip_types = [clip.clip_type for clip in clips]
+        ratings = [int(clip.rating) for clip in clips]
+        model = HighlightModel().fit(features, clip_types, ratings)
+        save_model(
+            model,
+            self.models_dir,
+            {
+                "features": features,
+                "clip_types": clip_types,
+                "ratings": ratings,
+                "clip_ids": [clip.id for clip in clips],
+                "trained_at": started_at,
+            },
+        )
+        return True
+
+    def predict(self, features: Mapping[str, float], clip_type: str) -> float | None:
+        """Predicted rating in [0, 1], or None while no model is trained."""
+        model = self.model
+        return None if model is None else model.predict_one(features, clip_type)
+
+    # --- progress and the auto-train policy ----------------------------------------------------
+    def get_training_progress(self) -> dict[str, Any]:
+        payload = self._payload()
+        rated = self.manager.count_rated_since(None)
+        trained_at = payload["training_data"].get("trained_at") if payload else None
+        since = self.manager.count_rated_since(trained_at) if payload else rated
+        if payload is None:
+            next_in = max(self.min_samples - rated, 0)
+        else:
+            next_in = max(self.auto_train_every - since, 0)
+        return {
+            "model_trained": payload is not None,
+            "ready_for_training": rated >= self.min_samples,
+            "rated_clips": rated,
+            "min_samples": self.min_samples,
+            "needed": max(self.min_samples - rated, 0),
+            "ratings_since_training": since,
+            "next_auto_train_in": next_in,
+            "last_trained_at": trained_at,
+            "metrics": payload["metrics"] if payload else None,
+        }
+
+    def should_auto_train(self) -> bool:
+        progress = self.get_training_progress()
+        return progress["ready_for_training"] and progress["next_auto_train_in"] == 0
