@@ -1,0 +1,272 @@
+"""The ``kickclip`` command line: a thin layer over the store, the trainer and the pipeline.
+
+Every command turns a :class:`KickclipError` into one ``Error: …`` line on stderr and exit
+code 1; Typer's own usage errors exit 2; anything else is a bug and keeps its traceback.
+Core modules are imported inside the commands so ``kickclip --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kickclip.errors import KickclipError
+from kickclip.settings import SETTING_BY_NAME
+
+if TYPE_CHECKING:
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager
+
+app = typer.Typer(
+    name="kickclip",
+    help="Turn long stream VODs into rated highlight clips that learn your taste.\n\n"
+    "Rate clips 1-5 (kickclip rate ID STARS); every 5 new ratings, once 10 exist, the model "
+    "retrains and future detections follow what you liked.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _option(name: str, **extra: Any) -> Any:
+    setting = SETTING_BY_NAME[name]
+    flag = "--" + name.replace("_", "-")
+    return typer.Option(flag, envvar=setting.envvar, help=setting.help, **extra)
+
+
+DbOption = Annotated[Path, _option("db")]
+ModelsOption = Annotated[Path, _option("models_dir")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Catch the core's user-facing errors once: one line on stderr, exit code 1."""
+    try:
+        yield
+    except KickclipError as error:
+        err.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _store(db: Path) -> ClipManager:
+    from kickclip.store.clip_manager import ClipManager
+
+    return ClipManager(db)
+
+
+def _trainer(manager: ClipManager, models_dir: Path) -> RatingBasedTrainer:
+    from kickclip.learn.trainer import RatingBasedTrainer
+
+    return RatingBasedTrainer(manager, models_dir)
+
+
+def _stars(rating: int | None) -> str:
+    return "" if rating is None else "★" * rating + "☆" * (5 - rating)
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _print_metrics(metrics: dict[str, Any] | None) -> None:
+    if not metrics:
+        return
+    mae, rho = metrics.get("cv_mae_stars"), metrics.get("cv_spearman")
+    by_type = ", ".join(f"{k} {v}" for k, v in metrics.get("n_samples_by_type", {}).items())
+    out.print(
+        f"Model trained on {metrics['n_samples']} ratings ({by_type}); "
+        f"cross-validated error {'n/a' if mae is None else f'{mae:.2f} stars'}, "
+        f"Spearman {'n/a' if rho is None else f'{rho:.2f}'}",
+        highlight=False,
+    )
+
+
+# --- the clip store ----------------------------------------------------------------------------
+@app.command()
+def clips(
+    unrated: Annotated[bool, typer.Option("--unrated", help="Only clips not rated yet.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="How many clips to list.")] = 50,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """List clips, newest first.
+
+    Example: kickclip clips --unrated --limit 10
+    """
+    with user_errors():
+        records = _store(db).list_clips(limit=limit, unrated_only=unrated)
+    if as_json:
+        _print_json([record.to_json() for record in records])
+        return
+    if not records:
+        out.print("No clips yet: run `kickclip generate SOURCE` or `kickclip demo`.")
+        return
+    table = Table("id", "type", "time", "score", "rating", "file")
+    for record in records:
+        table.add_row(
+            str(record.id),
+            record.clip_type,
+            f"{_clock(record.start_time)}–{_clock(record.end_time)}",
+            f"{record.score:.2f}",
+            _stars(record.rating),
+            record.filename,
+        )
+    out.print(table)
+
+
+@app.command()
+def rate(
+    clip_id: Annotated[str, typer.Argument(metavar="ID", help="Clip id (see `kickclip clips`).")],
+    stars: Annotated[str, typer.Argument(metavar="STARS", help="1 (poor) to 5 (excellent).")],
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Rate a clip 1-5. Every 5 new ratings, once 10 exist, the model retrains.
+
+    Example: kickclip rate 7 5
+    """
+    from kickclip.errors import ClipNotFound, InvalidRating
+    from kickclip.rating import rate as rate_clip
+
+    with user_errors():
+        try:
+            rating: object = int(stars)
+        except ValueError:
+            raise InvalidRating(
+                f"rating must be a whole number from 1 to 5, got {stars!r}"
+            ) from None
+        if not clip_id.isdigit():
+            raise ClipNotFound(clip_id)
+        manager = _store(db)
+        outcome = rate_clip(manager, _trainer(manager, models_dir), int(clip_id), rating)
+    out.print(f"Rated clip {outcome.record.id}: {_stars(outcome.record.rating)}")
+    if outcome.trained:
+        out.print("Retrained the model with the new ratings.")
+        _print_metrics(_trainer(manager, models_dir).get_training_progress()["metrics"])
+    if outcome.training_error:
+        err.print(
+            f"Warning: the rating is saved, but training failed: {outcome.training_error}",
+            markup=False,
+        )
+
+
+@app.command()
+def train(
+    min_samples: Annotated[int, typer.Option(min=2, help="Rated clips needed to train.")] = 10,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Train the model on every rating now and print its cross-validated metrics."""
+    from kickclip.errors import ModelError
+
+    with user_errors():
+        manager = _store(db)
+        trainer = _trainer(manager, models_dir)
+        if not trainer.train_from_ratings(min_samples=min_samples):
+            rated = manager.count_rated_since(None)
+            raise ModelError(
+                f"need {min_samples - rated} more rated clips to train ({rated} of {min_samples})"
+            )
+        _print_metrics(trainer.get_training_progress()["metrics"])
+
+
+@app.command()
+def stats(
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Totals, average rating, rating distribution, clips per type and model status."""
+    with user_errors():
+        manager = _store(db)
+        statistics = manager.get_statistics()
+        progress = _trainer(manager, models_dir).get_training_progress()
+    if as_json:
+        _print_json({"statistics": statistics, "model": progress})
+        return
+    average = statistics["average_rating"]
+    out.print(
+        f"{statistics['total_clips']} clips ({statistics['audio_clips']} audio, "
+        f"{statistics['video_clips']} video), {statistics['rated_clips']} rated, "
+        f"average {'–' if average is None else f'{average:.2f}'}",
+        highlight=False,
+    )
+    distribution = statistics["rating_distribution"]
+    widest = max(distribution.values()) or 1
+    for stars_ in range(5, 0, -1):
+        count = distribution[stars_]
+        out.print(
+            f"  {_stars(stars_)} {'█' * round(30 * count / widest):<30} {count}", highlight=False
+        )
+    if progress["model_trained"]:
+        out.print(
+            f"Model: trained {progress['last_trained_at']}, next retrain in "
+            f"{progress['next_auto_train_in']} ratings",
+            highlight=False,
+        )
+        _print_metrics(progress["metrics"])
+    else:
+        out.print(
+            f"Model: not trained yet; {progress['needed']} more ratings needed", highlight=False
+        )
+
+
+@app.command(name="export")
+def export_(
+    file: Annotated[Path, typer.Argument(help="A .csv or .json file to write.")],
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Write clips, features and ratings to CSV or JSON (by the file's extension)."""
+    from kickclip.store.exchange import export_clips
+
+    with user_errors():
+        count = export_clips(_store(db), file)
+    out.print(f"Exported {count} clips to {file}", highlight=False)
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A .csv or .json file from `kickclip export`.")],
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Merge an export into this database; clips already here are not duplicated."""
+    from kickclip.store.exchange import import_clips
+
+    with user_errors():
+        summary = import_clips(_store(db), file)
+    out.print(
+        f"Imported {file}: {summary.added} added, {summary.rated} ratings filled in, "
+        f"{summary.skipped} already present",
+        highlight=False,
+    )
+
+
+@app.command()
+def cleanup(db: DbOption = SETTING_BY_NAME["db"].default) -> None:
+    """Remove the rows whose clip file is gone."""
+    with user_errors():
+        removed = _store(db).cleanup_missing_files()
+    out.print(f"Removed {removed} rows whose file is gone", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
