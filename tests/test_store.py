@@ -125,10 +125,10 @@ def test_seed_database_is_migrated_without_loss(tmp_path: Path) -> None:
     assert manager.get_clip(1).rating == 4 and manager.get_clip(1).features == {"rms_mean": 0.1}
     with sqlite3.connect(path) as db:
         names = [r[0] for r in db.execute("SELECT name FROM schema_migrations ORDER BY name")]
-    assert names == ["0001_seed_clips_table", "0002_indexes"]
+    assert names == ["0001_seed_clips_table", "0002_indexes", "0003_unrated_index"]
     ClipManager(path)  # opening again applies nothing twice
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 2
+        assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 3
 
 
 BAD_CALLS = [

@@ -33,9 +33,21 @@ def _indexes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS clips_rated_at ON clips (rated_at)")
 
 
+def _unrated_index(db: sqlite3.Connection) -> None:
+    """The review queue (unrated, newest first) without sorting half the table.
+
+    The plain rating index made SQLite search by rating and then sort every unrated row.
+    """
+    db.execute("DROP INDEX IF EXISTS clips_rating")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS clips_unrated ON clips (created_at, id) WHERE rating IS NULL"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
+    ("0003_unrated_index", _unrated_index),
 )
 
 
