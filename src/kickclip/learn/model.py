@@ -1,7 +1,8 @@
 """HighlightModel: gradient boosting on rated clips, one model per clip type.
 
 Few ratings is the normal case (10 to 100), where default gradient boosting memorizes noise.
-Each model is a pipeline of median imputation, robust scaling, and a shallow, shrunk,
+Each model is a pipeline of median imputation, rank scaling (quantiles: heavy tails and
+odd units cannot swamp the linear part), and a shallow, shrunk,
 subsampled ``GradientBoostingRegressor`` (Huber loss, so one odd rating does not dominate)
 whose boosting starts from a strongly regularized ridge fit instead of the mean: the trees
 then only learn what the linear trend misses. ``benchmarks/bench_learning.py`` measures it
@@ -20,13 +21,15 @@ from kickclip.learn.dataset import feature_names_from, targets, to_matrix
 from kickclip.records import CLIP_TYPES
 
 SHARED = "shared"
+TYPE_TRUST_RATINGS = 40
 
 
 class HighlightModel:
     """Predicts a rating in [0, 1] from a clip's features; sklearn conventions.
 
     ``fit`` learns one model per clip type with at least ``min_type_samples`` ratings and a
-    shared model (clip type as a feature) that serves the other types.
+    shared model (clip type as a feature) that serves the other types; a type's own model is
+    blended with the shared one, trusted as n / (n + 40) of its n ratings.
     """
 
     def __init__(
@@ -54,11 +57,11 @@ class HighlightModel:
         from sklearn.impute import SimpleImputer
         from sklearn.linear_model import Ridge
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import RobustScaler
+        from sklearn.preprocessing import QuantileTransformer
 
         return make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
-            RobustScaler(quantile_range=(10.0, 90.0)),
+            QuantileTransformer(n_quantiles=max(2, min(100, n_samples))),
             GradientBoostingRegressor(
                 loss="huber",
                 init=Ridge(alpha=self.ridge_alpha),
@@ -118,13 +121,19 @@ class HighlightModel:
         for kind in set(kinds.tolist()):
             mask = kinds == kind
             rows = [f for f, m in zip(features, mask, strict=True) if m]
+            shared = self.models_[SHARED].predict(
+                self._matrix(rows, list(kinds[mask]), shared=True)
+            )
             model = self.models_.get(kind)
-            if model is not None:
-                out[mask] = model.predict(self._matrix(rows, list(kinds[mask]), shared=False))
-            else:
-                out[mask] = self.models_[SHARED].predict(
-                    self._matrix(rows, list(kinds[mask]), shared=True)
-                )
+            if model is None:
+                out[mask] = shared
+                continue
+            # A type's own model earns trust with its own ratings; until then the shared
+            # model, which saw every rating, carries part of the prediction.
+            n_type = self.n_samples_by_type_.get(kind, 0)
+            weight = n_type / (n_type + TYPE_TRUST_RATINGS)
+            own = model.predict(self._matrix(rows, list(kinds[mask]), shared=False))
+            out[mask] = weight * own + (1 - weight) * shared
         return np.clip(out, 0.0, 1.0)
 
     def predict_one(self, features: Mapping[str, float], clip_type: str) -> float:
@@ -133,7 +142,9 @@ class HighlightModel:
     @property
     def scalers_(self) -> dict[str, Any]:
         """The fitted scaler of each model (kept in the pipelines)."""
-        return {name: model.named_steps["robustscaler"] for name, model in self.models_.items()}
+        return {
+            name: model.named_steps["quantiletransformer"] for name, model in self.models_.items()
+        }
 
     # --- honest metrics ----------------------------------------------------------------------
     def _cross_validate(self, features, clip_types, ratings) -> dict[str, Any]:
