@@ -106,3 +106,6 @@ def markdown_table() -> str:
         env = f"`{setting.envvar}`" if setting.envvar else ""
         lines.append(f"| `{flag(setting)}` | `{shown}` | {env} | {setting.help} |")
     return "\n".join(lines)
+
+
+DEFAULT_SETTINGS = Settings()

@@ -1,1 +1,82 @@
-"""ingest stage."""
+"""Ingest: a SOURCE (file, media URL, kick.com, any yt-dlp site) → a probed ``MediaInfo``."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kickclip.ingest.probe import probe
+from kickclip.ingest.sources import SourceKind, classify
+from kickclip.progress import ProgressCallback, no_progress
+from kickclip.records import MediaInfo
+from kickclip.settings import DEFAULT_SETTINGS, Settings
+
+
+def slug(text: str, *, limit: int = 40) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return cleaned[:limit].strip("-") or "stream"
+
+
+def open_source(
+    source: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    on_progress: ProgressCallback = no_progress,
+) -> MediaInfo:
+    """Resolve, (for live sources) record, and probe ``source`` once."""
+    kind = classify(source)
+    on_progress(0.0, "opening the source")
+    title, analysis_url, cut_url, headers, is_live, renditions = (
+        Path(kind.text).stem,
+        kind.text,
+        kind.text,
+        {},
+        False,
+        (),
+    )
+    if kind.kind in (
+        SourceKind.KICK_LIVE,
+        SourceKind.KICK_VOD,
+        SourceKind.KICK_CLIP,
+        SourceKind.SITE,
+    ):
+        from kickclip.ingest.resolve import by_quality, lowest, resolve
+
+        resolved = resolve(kind.text)
+        renditions = resolved.renditions
+        title, headers, is_live = resolved.title, dict(resolved.http_headers), resolved.is_live
+        analysis_url = lowest(renditions).url
+        cut_url = by_quality(renditions, settings.quality).url
+    if is_live:
+        from kickclip.ingest.record import record_live
+
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        recording = settings.out / ".recordings" / f"{slug(title)}-{stamp}.ts"
+        record_live(
+            cut_url,
+            recording,
+            minutes=settings.record_minutes,
+            http_headers=headers,
+            on_progress=on_progress,
+        )
+        analysis_url = cut_url = str(recording)
+        headers = {}
+    facts = probe(analysis_url, http_headers=headers)
+    return MediaInfo(
+        source=kind.text,
+        title=title,
+        analysis_url=analysis_url,
+        cut_url=cut_url,
+        duration_s=facts.duration_s,
+        start_s=facts.start_s,
+        has_audio=facts.has_audio,
+        has_video=facts.has_video,
+        width=facts.width,
+        height=facts.height,
+        fps=facts.fps,
+        sample_rate_hz=facts.sample_rate_hz,
+        http_headers=headers,
+        is_live=is_live,
+        renditions=renditions,
+    )

@@ -1,0 +1,129 @@
+"""Remote sites (kick.com and every other yt-dlp site) → renditions, with readable errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from kickclip.errors import InvalidInput, LoginRequired, NotLive, SourceError, SourceUnreachable
+from kickclip.records import Rendition
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    title: str
+    is_live: bool
+    renditions: tuple[Rendition, ...]
+    http_headers: Mapping[str, str]
+
+
+def _one_line(message: str) -> str:
+    text = ANSI.sub("", message).replace("ERROR: ", "")
+    return " ".join(text.split())
+
+
+def _error_for(url: str, message: str) -> SourceError:
+    text = _one_line(message)
+    lowered = text.lower()
+    host = urlparse(url).hostname or url
+    if "not currently live" in lowered or "is offline" in lowered or "not live" in lowered:
+        return NotLive(f"{host}: the channel is not live right now ({text})")
+    if any(k in lowered for k in ("login", "log in", "sign in", "subscriber", "members-only")):
+        return LoginRequired(f"{host} requires a login for this stream: {text}")
+    if any(
+        k in lowered
+        for k in (
+            "unable to connect",
+            "connection",
+            "timed out",
+            "proxy",
+            "name or service",
+            "resolve",
+            "network is unreachable",
+        )
+    ):
+        return SourceUnreachable(f"cannot reach {host}: {text}")
+    if "404" in lowered or "not found" in lowered:
+        return SourceUnreachable(f"{host}: not found (HTTP 404): {text}")
+    if "403" in lowered or "forbidden" in lowered:
+        return SourceUnreachable(f"{host}: access denied (HTTP 403): {text}")
+    return SourceUnreachable(f"cannot read {url}: {text}")
+
+
+def resolve(url: str) -> Resolved:
+    """Ask yt-dlp for the stream's renditions without downloading anything."""
+    from yt_dlp import YoutubeDL
+    from yt_dlp.utils import DownloadError, ExtractorError
+
+    options = {
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "skip_download": True,
+        "socket_timeout": 15,
+        "retries": 1,
+        "extractor_retries": 0,
+    }
+    try:
+        with YoutubeDL(options) as ydl:
+            info: dict[str, Any] = ydl.extract_info(url, download=False)
+    except (DownloadError, ExtractorError) as error:
+        raise _error_for(url, str(error)) from None
+    formats = info.get("formats") or [info]
+    renditions = tuple(
+        Rendition(
+            url=f["url"],
+            height=f.get("height"),
+            width=f.get("width"),
+            bandwidth_bps=(f.get("tbr") or 0) * 1000 or None,
+            has_audio=f.get("acodec") not in ("none", None) or f.get("vcodec") in (None, ""),
+            has_video=f.get("vcodec") not in ("none",),
+            format_id=str(f.get("format_id", "")),
+            protocol=str(f.get("protocol", "")),
+        )
+        for f in formats
+        if f.get("url")
+    )
+    if not renditions:
+        raise SourceUnreachable(f"{url}: the site lists no playable stream")
+    headers = (formats[-1].get("http_headers") if formats else None) or {}
+    return Resolved(
+        title=str(info.get("title") or info.get("id") or "stream"),
+        is_live=bool(info.get("is_live")),
+        renditions=renditions,
+        http_headers=dict(headers),
+    )
+
+
+def _size_key(rendition: Rendition) -> tuple[float, float]:
+    return (rendition.height or 0, rendition.bandwidth_bps or 0)
+
+
+def lowest(renditions: tuple[Rendition, ...]) -> Rendition:
+    """The cheapest rendition that still has video (and audio, where any rendition has)."""
+    want_audio = any(r.has_audio and r.has_video for r in renditions)
+    usable = [r for r in renditions if r.has_video and (r.has_audio or not want_audio)]
+    return min(usable or list(renditions), key=_size_key)
+
+
+def by_quality(renditions: tuple[Rendition, ...], quality: str) -> Rendition:
+    """``best``, ``worst`` or a height like ``720p``: closest at or below, else the lowest above."""
+    want_audio = any(r.has_audio and r.has_video for r in renditions)
+    usable = [r for r in renditions if r.has_video and (r.has_audio or not want_audio)]
+    usable = usable or list(renditions)
+    text = quality.strip().lower()
+    if text == "best":
+        return max(usable, key=_size_key)
+    if text == "worst":
+        return min(usable, key=_size_key)
+    match = re.fullmatch(r"(\d{3,4})p?", text)
+    if not match:
+        raise InvalidInput(f"quality must be best, worst or a height like 720p, got {quality!r}")
+    height = int(match.group(1))
+    below = [r for r in usable if (r.height or 0) <= height]
+    return max(below, key=_size_key) if below else min(usable, key=_size_key)
