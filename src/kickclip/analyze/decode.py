@@ -1,0 +1,177 @@
+"""One streaming pass over the media: audio windows and per-window video statistics.
+
+Memory stays constant in the stream's length apart from a few floats per 0.5 s window and
+one int per video frame (60 minutes at 30 fps: about 1 MB).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import numpy as np
+
+from kickclip.analyze import audio as audio_features
+from kickclip.analyze import video as video_features
+from kickclip.errors import NothingDecoded
+from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.progress import ProgressCallback, no_progress
+from kickclip.records import Features, FeatureSeries, MediaInfo
+
+HOP_S = 0.5
+MAX_JUMP_S = 5.0
+log = logging.getLogger(__name__)
+
+
+class Timeline:
+    """Seconds from media start that keep increasing across HLS discontinuities.
+
+    A timestamp that jumps back, or ahead by more than MAX_JUMP_S, is rebased to continue
+    from the last one: Kick's HLS restarts timestamps after ``#EXT-X-DISCONTINUITY``.
+    """
+
+    def __init__(self, start_s: float) -> None:
+        self.offset_s = -start_s
+        self.last_s: float | None = None
+
+    def __call__(self, t: float, step_s: float) -> float:
+        s = t + self.offset_s
+        if self.last_s is not None and (s < self.last_s - 1.0 or s > self.last_s + MAX_JUMP_S):
+            self.offset_s += self.last_s + step_s - s
+            s = self.last_s + step_s
+        self.last_s = s if self.last_s is None else max(self.last_s, s)
+        return s
+
+
+def extract_features(
+    media: MediaInfo, *, thorough: bool = False, on_progress: ProgressCallback = no_progress
+) -> Features:
+    """Stream ``media.analysis_url`` once into audio and video feature series."""
+    import av
+
+    window_samples = int(audio_features.SAMPLE_RATE_HZ * HOP_S)
+    audio_rows: list[dict[str, float]] = []
+    pending = np.zeros(0, dtype=np.float32)
+    audio_start_s: float | None = None
+    inter_sizes: dict[int, list[int]] = defaultdict(list)
+    decoded: dict[int, tuple[float, float, float]] = {}
+    previous_image: np.ndarray | None = None
+    next_sample_s = 0.0
+    warnings: list[str] = []
+    last_s = 0.0
+
+    with open_media(media.analysis_url, media.http_headers) as container:
+        video = pick_stream(container.streams.video)
+        audio = pick_stream(container.streams.audio)
+        streams = [s for s in (video, audio) if s is not None]
+        if video is not None:
+            video.thread_type = "AUTO"
+        resampler = av.AudioResampler(
+            format="flt", layout="mono", rate=audio_features.SAMPLE_RATE_HZ
+        )
+        clocks = {s.index: Timeline(media.start_s) for s in streams}
+        frame_s = (
+            1 / float(video.average_rate) if video is not None and video.average_rate else 0.04
+        )
+        duration_s = media.duration_s or 0.0
+        try:
+            for packet in container.demux(*streams):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                t = clocks[packet.stream.index](float(packet.pts * packet.time_base), frame_s)
+                if packet.stream is audio:
+                    for frame in packet.decode():
+                        if audio_start_s is None:
+                            audio_start_s = max(t, 0.0)
+                        for mono in resampler.resample(frame):
+                            pending = np.concatenate([pending, mono.to_ndarray()[0]])
+                        while len(pending) >= window_samples:
+                            audio_rows.append(
+                                audio_features.window_features(pending[:window_samples])
+                            )
+                            pending = pending[window_samples:]
+                    continue
+                window = int(t // HOP_S)
+                if not packet.is_keyframe:
+                    inter_sizes[window].append(packet.size)
+                if not (packet.is_keyframe or thorough):
+                    continue
+                for frame in packet.decode():
+                    # Frame threading hands frames back a few packets late: use their own time.
+                    frame_t = float(frame.time) + clocks[video.index].offset_s
+                    if thorough and frame_t < next_sample_s and not frame.key_frame:
+                        continue
+                    next_sample_s = frame_t + 1 / video_features.SAMPLED_FPS
+                    image = video_features.small_rgb(frame)
+                    frame_window = max(int(frame_t // HOP_S), 0)
+                    earlier_diff = decoded.get(frame_window, (0.0,))[0]
+                    decoded[frame_window] = (
+                        max(earlier_diff, video_features.frame_diff(image, previous_image)),
+                        video_features.brightness(image),
+                        video_features.colourfulness(image),
+                    )
+                    previous_image = image
+                last_s = max(last_s, t)
+                if duration_s:
+                    on_progress(min(t / duration_s, 1.0), "analyzing audio and video")
+        except av.error.FFmpegError as error:
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            warnings.append(f"decoding stopped at {last_s:.1f} s of {duration_s:.1f} s: {reason}")
+
+    audio_series = _audio_series(audio_rows, audio_start_s or 0.0)
+    video_series = (
+        _video_series(inter_sizes, decoded, frame_s) if (inter_sizes or decoded) else None
+    )
+    if audio_series is None and video_series is None:
+        raise NothingDecoded(f"nothing could be decoded from {media.source}")
+    decoded_s = max(
+        len(audio_series) * HOP_S if audio_series else 0.0,
+        len(video_series) * HOP_S if video_series else 0.0,
+    )
+    if duration_s and decoded_s < duration_s - 2.0 and not warnings:
+        warnings.append(f"only {decoded_s:.1f} s of {duration_s:.1f} s could be decoded")
+    for warning in warnings:
+        log.warning(warning)
+    on_progress(1.0, "analysis done")
+    return Features(
+        duration_s=max(decoded_s, 0.0) if warnings else (duration_s or decoded_s),
+        audio=audio_series,
+        video=video_series,
+        warnings=tuple(warnings),
+    )
+
+
+def _audio_series(rows: list[dict[str, float]], start_s: float) -> FeatureSeries | None:
+    if not rows:
+        return None
+    values = {name: np.array([row[name] for row in rows]) for name in rows[0]}
+    return FeatureSeries("audio", HOP_S, values, start_s=round(start_s / HOP_S) * HOP_S)
+
+
+def _video_series(
+    inter_sizes: dict[int, list[int]],
+    decoded: dict[int, tuple[float, float, float]],
+    frame_s: float,
+) -> FeatureSeries | None:
+    windows = max([*inter_sizes, *decoded]) + 1
+    activity = np.full(windows, np.nan)
+    for window, sizes in inter_sizes.items():
+        activity[window] = np.median(sizes) * 8 / 1000
+    columns = np.full((windows, 3), np.nan)
+    for window, row in decoded.items():
+        columns[window] = row
+    values = {"activity_kbits": _fill(activity)}
+    for index, name in enumerate(("frame_diff", "brightness", "colourfulness")):
+        values[name] = _fill(columns[:, index])
+    return FeatureSeries("video", HOP_S, values)
+
+
+def _fill(series: np.ndarray) -> np.ndarray:
+    """Carry the last known value forward (the first known one backward); 0 when none."""
+    known = np.flatnonzero(~np.isnan(series))
+    if known.size == 0:
+        return np.zeros_like(series)
+    index = np.maximum.accumulate(np.where(~np.isnan(series), np.arange(len(series)), 0))
+    filled = series[index]
+    filled[: known[0]] = series[known[0]]
+    return filled
