@@ -1,0 +1,221 @@
+"""Cut a highlight into a clip file and a JPEG thumbnail, atomically.
+
+Default: stream copy from the keyframe at or before the window start (never cutting into the
+moment; the real start is stored). ``accurate``: decode and re-encode exactly the window as
+H.264 + AAC. Files are written under a temporary name and renamed when complete, so an
+interrupted run leaves no half-written clip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from kickclip.errors import CutError, KickclipError
+from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.records import CutClip, Highlight, MediaInfo
+
+THUMBNAIL_WIDTH = 320
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}h{whole // 60 % 60:02d}m{whole % 60:02d}s"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40].strip("-") or "stream"
+
+
+def clip_path(media: MediaInfo, highlight: Highlight, out_dir: Path, suffix: str) -> Path:
+    """``<source>_<start>-<end>_<type>.mp4``, numbered when the name is taken."""
+    stem = (
+        f"{_slug(media.title)}_{_clock(highlight.start_s)}-{_clock(highlight.end_s)}_"
+        f"{highlight.clip_type}"
+    )
+    path, number = out_dir / f"{stem}{suffix}", 2
+    while path.exists():
+        path, number = out_dir / f"{stem}-{number}{suffix}", number + 1
+    return path
+
+
+def cut_clip(
+    media: MediaInfo, highlight: Highlight, out_dir: Path, *, accurate: bool = False
+) -> CutClip:
+    """Write the clip and its thumbnail into ``out_dir``; return the real times."""
+    import av
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = ".mp4" if media.has_video else ".m4a"
+    dest = clip_path(media, highlight, out_dir, suffix)
+    part = dest.with_name(f".{dest.stem}.part{suffix}")
+    thumb_part = dest.with_name(f".{dest.stem}.part.jpg")
+    try:
+        if accurate:
+            start_s, end_s = _reencode(media, highlight, part)
+        else:
+            start_s, end_s = _copy(media, highlight, part)
+        thumbnail = None
+        if media.has_video:
+            _thumbnail(media, highlight.peak_s, thumb_part)
+            thumbnail = dest.with_suffix(".jpg")
+            os.replace(thumb_part, thumbnail)
+        os.replace(part, dest)
+    except BaseException as error:
+        part.unlink(missing_ok=True)
+        thumb_part.unlink(missing_ok=True)
+        if not dest.exists():  # the thumbnail is renamed first; never leave it alone
+            dest.with_suffix(".jpg").unlink(missing_ok=True)
+        if isinstance(error, av.error.FFmpegError | OSError) and not isinstance(
+            error, KickclipError
+        ):
+            reason = getattr(error, "strerror", None) or str(error)
+            raise CutError(
+                f"cannot cut {highlight.start_s:.1f}-{highlight.end_s:.1f} s from "
+                f"{media.source}: {reason}"
+            ) from None
+        raise
+    return CutClip(filepath=dest, thumbnail=thumbnail, start_s=start_s, end_s=end_s)
+
+
+def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, float]:
+    """Remux packets from the keyframe at or before the start until the end is covered."""
+    import av
+
+    with open_media(media.cut_url, media.http_headers) as source:
+        video = _best(source.streams.video)
+        audio = pick_stream(source.streams.audio)
+        inputs = [s for s in (video, audio) if s is not None]
+        anchor = video or audio
+        want_start = highlight.start_s + media.start_s
+        want_end = highlight.end_s + media.start_s
+        source.seek(
+            int(max(want_start, 0) / anchor.time_base),
+            stream=anchor,
+            backward=True,
+            any_frame=False,
+        )
+        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
+            origin: float | None = None
+            last_end = 0.0
+            for packet in source.demux(*inputs):
+                if packet.pts is None or packet.dts is None:
+                    continue
+                t = float(packet.pts * packet.time_base)
+                if origin is None:
+                    # The seek landed before the keyframe at or before the wanted start.
+                    if packet.stream is not anchor or not packet.is_keyframe:
+                        continue
+                    origin = t
+                if t < origin:
+                    continue
+                if t >= want_end and packet.stream is anchor:
+                    break
+                if t >= want_end:
+                    continue
+                shift = round(origin / packet.time_base)
+                packet.pts -= shift
+                packet.dts -= shift
+                packet.stream = outputs[packet.stream.index]
+                out.mux(packet)
+                duration = float((packet.duration or 0) * packet.time_base)
+                last_end = max(last_end, t + duration)
+            if origin is None:
+                raise CutError(f"nothing to cut at {highlight.start_s:.1f} s in {media.source}")
+    return origin - media.start_s, min(last_end, want_end) - media.start_s
+
+
+def _best(streams):
+    usable = [s for s in streams if s.codec_context is not None]
+    return max(usable, key=lambda s: s.codec_context.width * s.codec_context.height, default=None)
+
+
+def _reencode(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, float]:
+    """Decode from the keyframe before the start; encode exactly [start, end)."""
+    import av
+
+    start_s, end_s = highlight.start_s, highlight.end_s
+    with open_media(media.cut_url, media.http_headers) as source:
+        video = _best(source.streams.video)
+        audio = pick_stream(source.streams.audio)
+        inputs = [s for s in (video, audio) if s is not None]
+        anchor = video or audio
+        source.seek(
+            int(max(start_s + media.start_s - 1, 0) / anchor.time_base),
+            stream=anchor,
+            backward=True,
+        )
+        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            vout = aout = None
+            if video is not None:
+                fps = video.average_rate or Fraction(30)
+                vout = out.add_stream("libx264", rate=fps)
+                vout.width, vout.height = video.codec_context.width, video.codec_context.height
+                vout.pix_fmt = "yuv420p"
+                vout.options = {"preset": "veryfast", "crf": "20"}
+                vframes = 0
+            if audio is not None:
+                rate = audio.codec_context.sample_rate or 48_000
+                aout = out.add_stream("aac", rate=rate)
+                aout.layout = "stereo" if audio.codec_context.channels > 1 else "mono"
+                resampler = av.AudioResampler(
+                    format="fltp", layout=aout.layout, rate=rate, frame_size=1024
+                )
+                asamples = 0
+            done = {s.index: False for s in inputs}
+            for frame in source.decode(*inputs):
+                if frame.time is None:
+                    continue
+                t = float(frame.time) - media.start_s
+                is_video = isinstance(frame, av.VideoFrame)
+                if t >= end_s:
+                    done[video.index if is_video else audio.index] = True
+                    if all(done.values()):
+                        break
+                    continue
+                if t < start_s - (0 if is_video else 0.03):
+                    continue
+                if is_video:
+                    frame.pts, frame.time_base = vframes, 1 / Fraction(fps)
+                    vframes += 1
+                    out.mux(vout.encode(frame.reformat(format="yuv420p")))
+                else:
+                    frame.pts = None
+                    for chunk in resampler.resample(frame):
+                        chunk.pts, chunk.time_base = asamples, Fraction(1, rate)
+                        asamples += chunk.samples
+                        out.mux(aout.encode(chunk))
+            if vout is not None:
+                out.mux(vout.encode(None))
+            if aout is not None:
+                out.mux(aout.encode(None))
+    return start_s, end_s
+
+
+def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
+    """A JPEG of the first frame at or after ``at_s``, THUMBNAIL_WIDTH wide."""
+    import av
+
+    with open_media(media.cut_url, media.http_headers) as source:
+        video = _best(source.streams.video)
+        source.seek(
+            int(max(at_s + media.start_s, 0) / video.time_base), stream=video, backward=True
+        )
+        chosen = None
+        for frame in source.decode(video):
+            chosen = frame
+            if frame.time is not None and frame.time - media.start_s >= at_s:
+                break
+        if chosen is None:
+            raise CutError(f"no picture for a thumbnail at {at_s:.1f} s in {media.source}")
+        height = max(2, round(chosen.height * THUMBNAIL_WIDTH / chosen.width / 2) * 2)
+        with av.open(str(dest), "w", format="image2") as out:
+            stream = out.add_stream("mjpeg", rate=1)
+            stream.width, stream.height, stream.pix_fmt = THUMBNAIL_WIDTH, height, "yuvj420p"
+            image = chosen.reformat(width=THUMBNAIL_WIDTH, height=height, format="yuvj420p")
+            image.pts = 0
+            out.mux(stream.encode(image))
+            out.mux(stream.encode(None))
