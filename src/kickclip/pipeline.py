@@ -1,0 +1,90 @@
+"""The stage order, and the only place that chains stages.
+
+    ingest → analyze → detect → rescore → (cut → store)
+
+``analyze`` writes nothing (a live source's recording aside: it is the clip source).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kickclip.errors import CutError
+from kickclip.progress import ProgressCallback, no_progress, scaled
+from kickclip.records import Analysis, GeneratedClip, Generation
+from kickclip.settings import DEFAULT_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from kickclip.store.clip_manager import ClipManager
+
+
+def analyze(
+    source: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    on_progress: ProgressCallback = no_progress,
+) -> Analysis:
+    """Find the highlights of ``source``, ranked by the learned taste once a model exists."""
+    from kickclip.analyze import extract_features
+    from kickclip.detect import find_highlights
+    from kickclip.ingest import open_source
+    from kickclip.learn.model_file import load_model
+    from kickclip.rescore import blend
+
+    media = open_source(source, settings, on_progress=scaled(on_progress, 0.0, 0.05))
+    features = extract_features(
+        media, thorough=settings.thorough, on_progress=scaled(on_progress, 0.05, 1.0)
+    )
+    highlights = find_highlights(
+        features,
+        clip_duration_s=settings.clip_duration,
+        min_gap_s=settings.min_gap,
+        top=settings.top,
+    )
+    model = load_model(settings.models_dir)
+    if model is not None:
+        highlights = blend(highlights, model.predict_one, model.n_samples_)
+    return Analysis(
+        media=media,
+        duration_s=features.duration_s,
+        highlights=tuple(highlights),
+        warnings=features.warnings,
+    )
+
+
+def generate(
+    source: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    on_progress: ProgressCallback = no_progress,
+    manager: ClipManager | None = None,
+) -> Generation:
+    """Analyze, then cut and register every highlight; one failed clip spares the others."""
+    from kickclip.cut import cut_clip
+    from kickclip.store.clip_manager import ClipManager
+
+    manager = manager or ClipManager(settings.db)  # fail on an unusable db before any work
+    analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
+    clips, failures = [], []
+    total = len(analysis.highlights)
+    for number, highlight in enumerate(analysis.highlights):
+        on_progress(0.7 + 0.3 * number / max(total, 1), f"cutting clip {number + 1} of {total}")
+        try:
+            cut = cut_clip(analysis.media, highlight, settings.out, accurate=settings.accurate)
+        except CutError as error:
+            failures.append(str(error))
+            continue
+        clip_id = manager.register_clip(
+            filepath=cut.filepath,
+            start_time=cut.start_s,
+            end_time=cut.end_s,
+            score=highlight.score,
+            clip_type=highlight.clip_type,
+            features=highlight.features,
+            source_url=analysis.media.source,
+        )
+        clips.append(GeneratedClip(clip_id=clip_id, highlight=highlight, cut=cut))
+    if total and not clips:
+        raise CutError(f"no clip could be cut: {failures[0]}")
+    on_progress(1.0, "done")
+    return Generation(analysis=analysis, clips=tuple(clips), failures=tuple(failures))
