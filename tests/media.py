@@ -1,111 +1,14 @@
-"""Small synthetic media with known events, made with PyAV in about a second.
-
-Audio is talking-level modulated noise with loud ``bursts``; ``steady_loud`` is a long loud
-tone that must not count as a highlight. Video is a calm gradient with ``action`` (moving
-noisy blocks) and calm scene ``cuts`` (a change of background colour).
-"""
+"""Small synthetic media with known events (see ``kickclip.demo.synthesize_stream``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 
-Span = tuple[float, float]
+from kickclip.demo import synthesize_stream as make_media
 
-
-def _inside(t: float, spans: Sequence[Span]) -> bool:
-    return any(start <= t < end for start, end in spans)
-
-
-def make_media(
-    path: Path | str,
-    *,
-    duration_s: float = 20.0,
-    fps: int = 15,
-    size: tuple[int, int] = (160, 96),
-    sample_rate_hz: int = 16_000,
-    audio: bool = True,
-    video: bool = True,
-    bursts: Sequence[Span] = (),
-    action: Sequence[Span] = (),
-    cuts: Sequence[float] = (),
-    steady_loud: Sequence[Span] = (),
-    keyframe_interval_s: float = 2.0,
-    seed: int = 0,
-) -> Path:
-    """Write a file (container from the suffix: .mp4, .mkv, .ts, .m4a …) and return its path."""
-    path = Path(path)
-    rng = np.random.default_rng(seed)
-    width, height = size
-    with av.open(str(path), "w") as container:
-        vstream = astream = None
-        if video:
-            vstream = container.add_stream("libx264", rate=fps)
-            vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
-            vstream.codec_context.gop_size = max(1, round(keyframe_interval_s * fps))
-            vstream.options = {"preset": "ultrafast", "sc_threshold": "0", "bf": "0"}
-        if audio:
-            astream = container.add_stream("aac", rate=sample_rate_hz)
-            astream.layout = "mono"
-        if vstream is not None:
-            _write_video(container, vstream, duration_s, fps, width, height, action, cuts, rng)
-        if astream is not None:
-            _write_audio(container, astream, duration_s, sample_rate_hz, bursts, steady_loud, rng)
-    return path
-
-
-def _write_video(container, stream, duration_s, fps, width, height, action, cuts, rng) -> None:
-    _, x = np.mgrid[0:height, 0:width]
-    gradient = (x * 255 // max(width - 1, 1)).astype(np.uint8)
-    palette = [(40, 90, 160), (150, 60, 60), (60, 140, 70), (120, 120, 30)]
-    for index in range(round(duration_s * fps)):
-        t = index / fps
-        scene = sum(1 for c in cuts if c <= t)
-        base = np.array(palette[scene % len(palette)], dtype=np.uint8)
-        img = np.empty((height, width, 3), dtype=np.uint8)
-        img[...] = base
-        img[..., 0] = (base[0] // 2 + gradient // 2).astype(np.uint8)
-        if _inside(t, action):
-            block = max(8, width // 8)
-            for _ in range(6):
-                bx, by = rng.integers(0, width - block), rng.integers(0, height - block)
-                img[by : by + block, bx : bx + block] = rng.integers(0, 256, (block, block, 3))
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts, frame.time_base = index, Fraction(1, fps)
-        container.mux(stream.encode(frame))
-    container.mux(stream.encode(None))
-
-
-def _write_audio(container, stream, duration_s, rate, bursts, steady_loud, rng) -> None:
-    n = round(duration_s * rate)
-    t = np.arange(n) / rate
-    # Talking level: noise with a 3 Hz syllable envelope.
-    signal = 0.05 * rng.standard_normal(n) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t) ** 2)
-    for start, end in bursts:
-        span = (t >= start) & (t < end)
-        signal[span] = (
-            0.7
-            * rng.standard_normal(span.sum())
-            * (0.7 + 0.3 * np.sin(2 * np.pi * 5 * t[span]) ** 2)
-        )
-    for start, end in steady_loud:
-        span = (t >= start) & (t < end)
-        signal[span] = 0.5 * np.sin(2 * np.pi * 220 * t[span]) + 0.2 * np.sin(
-            2 * np.pi * 330 * t[span]
-        )
-    samples = np.clip(signal, -1, 1).astype(np.float32)
-    block = 1024
-    for offset in range(0, n, block):
-        chunk = samples[offset : offset + block]
-        frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = rate, offset
-        frame.time_base = Fraction(1, rate)
-        container.mux(stream.encode(frame))
-    container.mux(stream.encode(None))
+__all__ = ["decode_duration", "make_media", "truncate"]
 
 
 def truncate(path: Path | str, keep_fraction: float = 0.5) -> Path:

@@ -96,6 +96,180 @@ def _print_metrics(metrics: dict[str, Any] | None) -> None:
     )
 
 
+# --- the media pipeline ------------------------------------------------------------------------
+OutOption = Annotated[Path, _option("out")]
+DurationOption = Annotated[float, _option("clip_duration")]
+GapOption = Annotated[float, _option("min_gap")]
+TopOption = Annotated[int, _option("top")]
+ThoroughOption = Annotated[bool, _option("thorough")]
+RecordOption = Annotated[float, _option("record_minutes")]
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Any]:
+    """Adapt the core's ``on_progress(fraction, label)`` to a Rich bar on a terminal."""
+    if not (enabled and err.is_terminal):
+        yield lambda fraction, label: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=1.0)
+        yield lambda fraction, label: progress.update(task, completed=fraction, description=label)
+
+
+def _settings(**values: Any) -> Any:
+    from kickclip.settings import Settings
+
+    with user_errors():
+        return Settings(**values)
+
+
+def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
+    table = Table(
+        "#", "type", "time", "score", "key features", *(("id", "file") if with_files else ())
+    )
+    for rank, row in enumerate(rows, start=1):
+        features = row["features"]
+        keys = [k for k in ("rms_db_z_max", "flux_z_max", "activity_kbits_z_max") if k in features]
+        table.add_row(
+            str(rank),
+            row["clip_type"],
+            f"{_clock(row['start'])}–{_clock(row['end'])}",
+            f"{row['score']:.2f}",
+            ", ".join(f"{k} {features[k]:.1f}" for k in keys),
+            *((str(row["id"]), Path(row["filepath"]).name) if with_files else ()),
+        )
+    return table
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(help="kick.com URL, media/HLS URL or local file.")],
+    clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
+    min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
+    top: TopOption = SETTING_BY_NAME["top"].default,
+    thorough: ThoroughOption = False,
+    record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Detect highlights and print them (best first); writes nothing.
+
+    Example: kickclip analyze https://kick.com/<channel>/videos/<uuid> --top 10
+    """
+    from kickclip import pipeline
+
+    settings = _settings(
+        db=db,
+        out=out_dir,
+        models_dir=models_dir,
+        clip_duration=clip_duration,
+        min_gap=min_gap,
+        top=top,
+        thorough=thorough,
+        record_minutes=record_minutes,
+    )
+    with user_errors(), progress_bar(not as_json) as on_progress:
+        result = pipeline.analyze(source, settings, on_progress=on_progress)
+    _warn(result.warnings)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    rows = result.to_json()["highlights"]
+    if not rows:
+        out.print(f"Nothing stood out in {_clock(result.duration_s)} of {source}.", highlight=False)
+        return
+    out.print(_highlight_table(rows, with_files=False))
+    out.print(f"Cut them with: kickclip generate {source}", highlight=False)
+
+
+@app.command()
+def generate(
+    source: Annotated[str, typer.Argument(help="kick.com URL, media/HLS URL or local file.")],
+    clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
+    min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
+    top: TopOption = SETTING_BY_NAME["top"].default,
+    thorough: ThoroughOption = False,
+    record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
+    quality: Annotated[str, _option("quality")] = "best",
+    accurate: Annotated[bool, _option("accurate")] = False,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Detect highlights, cut each into a clip with a thumbnail, and register it.
+
+    Example: kickclip generate vod.mp4 --clip-duration 20 --top 5
+    """
+    from kickclip import pipeline
+
+    settings = _settings(
+        db=db,
+        out=out_dir,
+        models_dir=models_dir,
+        clip_duration=clip_duration,
+        min_gap=min_gap,
+        top=top,
+        thorough=thorough,
+        record_minutes=record_minutes,
+        quality=quality,
+        accurate=accurate,
+    )
+    with user_errors(), progress_bar(not as_json) as on_progress:
+        result = pipeline.generate(source, settings, on_progress=on_progress)
+    _warn(result.analysis.warnings)
+    for failure in result.failures:
+        err.print(f"Warning: {failure}", markup=False, soft_wrap=True)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    rows = result.to_json()["highlights"]
+    if not rows:
+        out.print(f"Nothing stood out in {source}; no clips written.", highlight=False)
+        return
+    out.print(_highlight_table(rows, with_files=True))
+    out.print(
+        f"{len(rows)} clips in {settings.out}. Rate them: kickclip rate ID STARS", highlight=False
+    )
+
+
+@app.command()
+def demo(
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Synthesize a 3-minute sample stream offline, find its highlights and cut the clips."""
+    from kickclip.demo import run_demo
+
+    settings = _settings(db=db, out=out_dir, models_dir=models_dir)
+    with user_errors(), progress_bar(True) as on_progress:
+        result = run_demo(settings, on_progress=on_progress)
+    rows = result.to_json()["highlights"]
+    out.print(_highlight_table(rows, with_files=True))
+    out.print(
+        f"{len(rows)} demo clips are in {settings.db}. Next: kickclip clips, "
+        "kickclip rate ID STARS, kickclip stats",
+        highlight=False,
+    )
+
+
 # --- the clip store ----------------------------------------------------------------------------
 @app.command()
 def clips(
