@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kickclip.errors import CutError
+from kickclip.errors import CutError, StoreError
 from kickclip.progress import ProgressCallback, no_progress, scaled
 from kickclip.records import Analysis, GeneratedClip, Generation
 from kickclip.settings import DEFAULT_SETTINGS, Settings
@@ -63,8 +63,10 @@ def generate(
     from kickclip.cut import cut_clip
     from kickclip.store.clip_manager import ClipManager
 
-    manager = manager or ClipManager(settings.db)  # fail on an unusable db before any work
+    if manager is None and not settings.db.absolute().parent.is_dir():
+        raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
+    manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
     clips, failures = [], []
     total = len(analysis.highlights)
     for number, highlight in enumerate(analysis.highlights):

@@ -36,7 +36,11 @@ class Timeline:
 
     def __call__(self, t: float, step_s: float) -> float:
         s = t + self.offset_s
-        if self.last_s is not None and (s < self.last_s - 1.0 or s > self.last_s + MAX_JUMP_S):
+        if self.last_s is None and not -1.0 <= s <= MAX_JUMP_S:
+            # MPEG-TS timestamps are 33-bit: a stream's first (priming) packet can wrap around.
+            self.offset_s -= s
+            s = 0.0
+        elif self.last_s is not None and (s < self.last_s - 1.0 or s > self.last_s + MAX_JUMP_S):
             self.offset_s += self.last_s + step_s - s
             s = self.last_s + step_s
         self.last_s = s if self.last_s is None else max(self.last_s, s)
