@@ -1,0 +1,82 @@
+"""A loopback HTTP server for tests: a folder served with Range support and a request log."""
+
+from __future__ import annotations
+
+import threading
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class Server:
+    """``with Server(folder) as server:`` → ``server.url("a.mp4")``, ``server.requests``."""
+
+    def __init__(self, folder: Path, *, statuses: dict[str, int] | None = None) -> None:
+        self.folder = folder
+        self.statuses = statuses or {}
+        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def send_head(self):
+                with server._lock:
+                    server.requests.append((self.path, self.headers.get("Range")))
+                name = self.path.lstrip("/")
+                if name in server.statuses:
+                    self.send_error(server.statuses[name])
+                    return None
+                path = folder / name
+                if not path.is_file():
+                    self.send_error(HTTPStatus.NOT_FOUND)
+                    return None
+                size = path.stat().st_size
+                start, end = 0, size - 1
+                ranged = self.headers.get("Range", "")
+                if ranged.startswith("bytes="):
+                    first, _, last = ranged[6:].partition("-")
+                    start = int(first or 0)
+                    end = min(int(last), size - 1) if last else size - 1
+                handle = path.open("rb")
+                handle.seek(start)
+                self.send_response(HTTPStatus.PARTIAL_CONTENT if ranged else HTTPStatus.OK)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(end - start + 1))
+                if ranged:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                self.end_headers()
+                self._remaining = end - start + 1
+                return handle
+
+            def copyfile(self, source, outputfile):
+                remaining = self._remaining
+                while remaining > 0:
+                    chunk = source.read(min(65536, remaining))
+                    if not chunk:
+                        break
+                    try:
+                        outputfile.write(chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        break
+                    remaining -= len(chunk)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_port}/{name}"
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
