@@ -95,3 +95,22 @@ def test_rendition_choice() -> None:
     assert by_quality(renditions, "100p").url == "low"
     with pytest.raises(InvalidInput, match="quality"):
         by_quality(renditions, "ultra")
+
+
+def test_cli_kick_offline_prints_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if "proxy" not in k.lower()}
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    done = subprocess.run(
+        [sys.executable, "-m", "kickclip.cli", "analyze", "https://kick.com/somechannel"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot reach kick.com: ")
+    assert list(tmp_path.iterdir()) == []

@@ -22,8 +22,21 @@ class Resolved:
     http_headers: Mapping[str, str]
 
 
+class _Silent:
+    """yt-dlp logs errors itself even when quiet; the CLI prints our one line instead."""
+
+    def debug(self, message: str) -> None: ...
+
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def error(self, message: str) -> None: ...
+
+
 def _one_line(message: str) -> str:
     text = ANSI.sub("", message).replace("ERROR: ", "")
+    text = re.split(r" \(caused by | See https?://", text)[0]
     return " ".join(text.split())
 
 
@@ -68,6 +81,7 @@ def resolve(url: str) -> Resolved:
         "socket_timeout": 15,
         "retries": 1,
         "extractor_retries": 0,
+        "logger": _Silent(),
     }
     try:
         with YoutubeDL(options) as ydl:
