@@ -80,3 +80,40 @@ class Server:
     def __exit__(self, *exc) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def make_hls(source: Path, folder: Path, *, segment_s: float = 2.0) -> Path:
+    """Remux ``source`` into ``folder/index.m3u8`` + ``segNNN.ts`` (a VOD media playlist)."""
+    import av
+
+    folder.mkdir(parents=True, exist_ok=True)
+    options = {
+        "hls_time": str(segment_s),
+        "hls_list_size": "0",
+        "hls_playlist_type": "vod",
+        "hls_segment_filename": str(folder / "seg%03d.ts"),
+    }
+    with (
+        av.open(str(source)) as src,
+        av.open(str(folder / "index.m3u8"), "w", format="hls", options=options) as out,
+    ):
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is None:
+                continue
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    return folder / "index.m3u8"
+
+
+def make_master(root: Path, variants: dict[str, tuple[int, int, int]]) -> Path:
+    """``master.m3u8`` listing ``name/index.m3u8`` for each name → (width, height, bandwidth)."""
+    lines = ["#EXTM3U"]
+    for name, (width, height, bandwidth) in variants.items():
+        lines += [
+            f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={width}x{height},"
+            f'CODECS="avc1.42c01e,mp4a.40.2"',
+            f"{name}/index.m3u8",
+        ]
+    (root / "master.m3u8").write_text("\n".join(lines) + "\n")
+    return root / "master.m3u8"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import av
 import pytest
 
 from kickclip import pipeline
@@ -114,3 +115,31 @@ def test_cli_kick_offline_prints_one_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot reach kick.com: ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hls_master_reads_low_rendition_and_only_needed_segments(tmp_path: Path) -> None:
+    from kickclip.cut import cut_clip
+    from servers import make_hls, make_master
+
+    for name, size in (("low", (160, 96)), ("high", (320, 192))):
+        make_media(tmp_path / f"{name}.mp4", duration_s=60, size=size, bursts=[(30, 33)])
+        make_hls(tmp_path / f"{name}.mp4", tmp_path / name)
+    make_master(tmp_path, {"low": (160, 96, 300_000), "high": (320, 192, 900_000)})
+    with Server(tmp_path) as server:
+        analysis = pipeline.analyze(
+            server.url("master.m3u8"), Settings(clip_duration=10, min_gap=20)
+        )
+        analysis_reads = {path for path, _ in server.requests}
+        server.requests.clear()
+        shout = next(h for h in analysis.highlights if h.clip_type == "audio")
+        clip = cut_clip(analysis.media, shout, tmp_path / "clips")
+        cut_reads = {path for path, _ in server.requests}
+    assert 29 <= shout.peak_s <= 34 and analysis.media.width == 160
+    assert not any(path.startswith("/high/") for path in analysis_reads)
+    assert all(path.startswith("/high/") for path in cut_reads)
+    segments = sorted(int(p[-6:-3]) for p in cut_reads if p.endswith(".ts"))
+    needed = set(range(int(shout.start_s // 2) - 1, int(shout.end_s // 2) + 2))
+    assert set(segments) - {0} <= needed  # segment 0 is read once to find the streams
+    assert len(segments) < 30 / 2
+    with av.open(str(clip.filepath)) as played:
+        assert played.streams.video[0].codec_context.width == 320

@@ -48,6 +48,13 @@ def open_source(
         title, headers, is_live = resolved.title, dict(resolved.http_headers), resolved.is_live
         analysis_url = lowest(renditions).url
         cut_url = by_quality(renditions, settings.quality).url
+    if kind.kind is SourceKind.MEDIA_URL and kind.text.lower().split("?")[0].endswith(".m3u8"):
+        from kickclip.ingest.resolve import by_quality, hls_renditions, lowest
+
+        renditions = hls_renditions(kind.text)
+        if renditions:
+            analysis_url = lowest(renditions).url
+            cut_url = by_quality(renditions, settings.quality).url
     if is_live:
         from kickclip.ingest.record import record_live
 

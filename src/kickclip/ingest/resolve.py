@@ -114,6 +114,45 @@ def resolve(url: str) -> Resolved:
     )
 
 
+STREAM_INF = re.compile(r"#EXT-X-STREAM-INF:(?P<attrs>.*)\n(?P<uri>[^#\s][^\n]*)")
+
+
+def hls_renditions(
+    url: str, http_headers: Mapping[str, str] | None = None
+) -> tuple[Rendition, ...]:
+    """The variants an HLS master playlist lists (empty for a media playlist).
+
+    Opening the master itself with PyAV would download every variant's segments.
+    """
+    from urllib.error import URLError
+    from urllib.parse import urljoin
+    from urllib.request import Request, urlopen
+
+    try:
+        with urlopen(Request(url, headers=dict(http_headers or {})), timeout=15) as response:
+            text = response.read(1_000_000).decode("utf-8", "replace")
+    except (URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "code", None) or error
+        raise SourceUnreachable(f"cannot read {url}: {reason}") from None
+    renditions = []
+    for match in STREAM_INF.finditer(text.replace("\r\n", "\n")):
+        attrs = match.group("attrs")
+        bandwidth = re.search(r"(?:^|,)BANDWIDTH=(\d+)", attrs)
+        resolution = re.search(r"RESOLUTION=(\d+)x(\d+)", attrs)
+        codecs = re.search(r'CODECS="([^"]*)"', attrs)
+        renditions.append(
+            Rendition(
+                url=urljoin(url, match.group("uri").strip()),
+                width=int(resolution.group(1)) if resolution else None,
+                height=int(resolution.group(2)) if resolution else None,
+                bandwidth_bps=float(bandwidth.group(1)) if bandwidth else None,
+                has_audio=codecs is None or "mp4a" in codecs.group(1) or "," in codecs.group(1),
+                protocol="m3u8",
+            )
+        )
+    return tuple(renditions)
+
+
 def _size_key(rendition: Rendition) -> tuple[float, float]:
     return (rendition.height or 0, rendition.bandwidth_bps or 0)
 
