@@ -4,8 +4,8 @@ Each stream (10 minutes, 320x180, 2 s keyframes) holds known events — loud bur
 action, audio-only bursts, visual-only action — and decoys that must not fire: a long steady
 loud stretch (music, a fan) and calm scene cuts. A highlight "hits" an event when its peak
 lies within the event (up to 6 s long) ± 3 s and its type can see it (audio for bursts,
-video for action). Reports recall per event kind, precision, and how many decoys fire and where they rank, for the
-default and the ``--thorough`` mode.
+video for action). Reports recall per event kind, precision, and how many decoys fire and
+where they rank, for the default and the ``--thorough`` mode.
 
 Usage: uv run python benchmarks/eval_detection.py
 """
