@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -11,9 +14,16 @@ from pathlib import Path
 class Server:
     """``with Server(folder) as server:`` → ``server.url("a.mp4")``, ``server.requests``."""
 
-    def __init__(self, folder: Path, *, statuses: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        statuses: dict[str, int] | None = None,
+        dynamic: dict[str, Callable[[], bytes]] | None = None,
+    ) -> None:
         self.folder = folder
         self.statuses = statuses or {}
+        self.dynamic = dynamic or {}  # name → content made at request time (live playlists)
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         self._lock = threading.Lock()
         server = self
@@ -32,6 +42,14 @@ class Server:
                 if name in server.statuses:
                     self.send_error(server.statuses[name])
                     return None
+                if name in server.dynamic:
+                    body = server.dynamic[name]()
+                    self.send_response(HTTPStatus.OK)
+                    self.send_header("Content-Type", "application/vnd.apple.mpegurl")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self._remaining = len(body)
+                    return io.BytesIO(body)
                 path = folder / name
                 if not path.is_file():
                     self.send_error(HTTPStatus.NOT_FOUND)
@@ -117,3 +135,28 @@ def make_master(root: Path, variants: dict[str, tuple[int, int, int]]) -> Path:
         ]
     (root / "master.m3u8").write_text("\n".join(lines) + "\n")
     return root / "master.m3u8"
+
+
+def growing_playlist(
+    media_playlist: Path, *, segment_s: float = 2.0, start_segments: int = 2
+) -> Callable[[], bytes]:
+    """A live view of a VOD playlist: one more segment every ``segment_s``, no ENDLIST."""
+    lines = media_playlist.read_text().splitlines()
+    segments = [
+        (lines[i], lines[i + 1]) for i, line in enumerate(lines) if line.startswith("#EXTINF")
+    ]
+    started = time.monotonic()
+
+    def render() -> bytes:
+        available = start_segments + int((time.monotonic() - started) / segment_s)
+        shown = segments[:available]
+        head = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{int(segment_s) + 1}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+        ]
+        body = [f"{info}\n{media_playlist.parent.name}/{uri}" for info, uri in shown]
+        return ("\n".join(head + body) + "\n").encode()
+
+    return render

@@ -143,3 +143,20 @@ def test_hls_master_reads_low_rendition_and_only_needed_segments(tmp_path: Path)
     assert len(segments) < 30 / 2
     with av.open(str(clip.filepath)) as played:
         assert played.streams.video[0].codec_context.width == 320
+
+
+def test_live_playlist_is_recorded_for_the_set_time(tmp_path: Path) -> None:
+    from media import decode_duration
+    from servers import growing_playlist, make_hls
+
+    make_media(tmp_path / "live.mp4", duration_s=40, bursts=[(3, 5)])
+    playlist = make_hls(tmp_path / "live.mp4", tmp_path / "live")
+    with Server(tmp_path, dynamic={"stream.m3u8": growing_playlist(playlist)}) as server:
+        settings = Settings(out=tmp_path / "out", record_minutes=0.1)
+        media = open_source(server.url("stream.m3u8"), settings)
+    recording = Path(media.analysis_url)
+    assert media.is_live and media.cut_url == media.analysis_url
+    assert recording.parent == tmp_path / "out" / ".recordings" and recording.suffix == ".ts"
+    seconds, frames = decode_duration(recording)
+    assert 5 <= seconds <= 8 and frames > 0
+    assert not list(recording.parent.glob("*.part"))

@@ -51,7 +51,7 @@ def open_source(
     if kind.kind is SourceKind.MEDIA_URL and kind.text.lower().split("?")[0].endswith(".m3u8"):
         from kickclip.ingest.resolve import by_quality, hls_renditions, lowest
 
-        renditions = hls_renditions(kind.text)
+        renditions, is_live = hls_renditions(kind.text)
         if renditions:
             analysis_url = lowest(renditions).url
             cut_url = by_quality(renditions, settings.quality).url

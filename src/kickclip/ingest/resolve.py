@@ -150,7 +150,8 @@ def hls_renditions(
                 protocol="m3u8",
             )
         )
-    return tuple(renditions)
+    is_live = not renditions and "#EXT-X-ENDLIST" not in text
+    return tuple(renditions), is_live
 
 
 def _size_key(rendition: Rendition) -> tuple[float, float]:
