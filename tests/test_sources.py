@@ -160,3 +160,64 @@ def test_live_playlist_is_recorded_for_the_set_time(tmp_path: Path) -> None:
     seconds, frames = decode_duration(recording)
     assert 5 <= seconds <= 8 and frames > 0
     assert not list(recording.parent.glob("*.part"))
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "start"),
+    [
+        (
+            "ERROR: [kick:live] somechannel: somechannel is not currently live",
+            "NotLive",
+            "kick.com: the channel is not live",
+        ),
+        (
+            "ERROR: [kick:vod] abc: This video is only available for subscribers. Use --cookies",
+            "LoginRequired",
+            "kick.com requires a login",
+        ),
+        (
+            "ERROR: [kick:vod] abc: Unable to download JSON metadata: HTTP Error 404: Not Found",
+            "SourceUnreachable",
+            "kick.com: not found (HTTP 404)",
+        ),
+        (
+            "ERROR: [kick:vod] abc: Unable to download JSON metadata: HTTP Error 403: Forbidden",
+            "SourceUnreachable",
+            "kick.com: access denied (HTTP 403)",
+        ),
+    ],
+)
+def test_yt_dlp_errors_become_one_readable_line(message: str, error: str, start: str) -> None:
+    from kickclip.ingest.resolve import _error_for
+
+    mapped = _error_for("https://kick.com/somechannel", message + "\n(caused by X) See https://x")
+    assert type(mapped).__name__ == error
+    assert str(mapped).startswith(start) and "\n" not in str(mapped)
+    assert "ERROR:" not in str(mapped)
+
+
+def test_hls_discontinuity_keeps_time_increasing(tmp_path: Path) -> None:
+    from servers import make_hls
+
+    make_media(tmp_path / "one.mp4", duration_s=40, seed=1)
+    make_media(tmp_path / "two.mp4", duration_s=40, bursts=[(20, 23)], seed=2)
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        "#EXT-X-TARGETDURATION:3",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+    ]
+    for number, name in enumerate(("one", "two")):
+        playlist = make_hls(tmp_path / f"{name}.mp4", tmp_path / name).read_text().splitlines()
+        if number:
+            lines.append("#EXT-X-DISCONTINUITY")  # the second encode restarts its timestamps
+        for i, line in enumerate(playlist):
+            if line.startswith("#EXTINF"):
+                lines += [line, f"{name}/{playlist[i + 1]}"]
+    lines.append("#EXT-X-ENDLIST")
+    (tmp_path / "vod.m3u8").write_text("\n".join(lines) + "\n")
+    with Server(tmp_path) as server:
+        analysis = pipeline.analyze(server.url("vod.m3u8"), Settings(clip_duration=10, min_gap=20))
+    assert analysis.duration_s == pytest.approx(80, abs=3)
+    assert any(59 <= h.peak_s <= 64 for h in analysis.highlights if h.clip_type == "audio")
