@@ -33,6 +33,7 @@ from pathlib import Path
 
 CACHE = Path(__file__).parent / ".cache"
 METHODS = ("floor", "kickclip", "kickclip_thorough", "scenedetect", "librosa")
+CUT_METHODS = ("cut_copy", "cut_accurate")
 
 
 # --- test media ---------------------------------------------------------------------------------
@@ -185,6 +186,27 @@ def run_librosa(path: Path) -> None:
     print(f"rms={rms.shape} onset={onset.shape}", file=sys.stderr)
 
 
+def run_cuts(path: Path, *, accurate: bool) -> None:
+    """Cut 10 clips of 30 s spread over the file, as ``generate`` would."""
+    from kickclip.cut import cut_clip
+    from kickclip.ingest import open_source
+    from kickclip.records import Highlight
+
+    media = open_source(str(path))
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(10):
+            start_s = (index + 0.5) * media.duration_s / 10
+            highlight = Highlight(
+                start_s=start_s,
+                end_s=start_s + 30,
+                peak_s=start_s + 12,
+                score=0.5,
+                clip_type="video",
+                features={},
+            )
+            cut_clip(media, highlight, Path(tmp), accurate=accurate)
+
+
 def measure(method: str, path: Path) -> dict:
     start = time.perf_counter()
     if method == "floor":
@@ -197,6 +219,8 @@ def measure(method: str, path: Path) -> dict:
         run_scenedetect(path)
     elif method == "librosa":
         run_librosa(path)
+    elif method in CUT_METHODS:
+        run_cuts(path, accurate=method == "cut_accurate")
     wall_s = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
@@ -218,7 +242,9 @@ def media_duration_s(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[10, 60])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--methods", nargs="+", default=list(METHODS), choices=METHODS + CUT_METHODS
+    )
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
