@@ -125,11 +125,15 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
         yield lambda fraction, label: progress.update(task, completed=fraction, description=label)
 
 
-def _settings(**values: Any) -> Any:
+def _settings(values: dict[str, Any]) -> Any:
+    """The command's option values (``locals()``) resolved into the one frozen Settings."""
     from kickclip.settings import Settings
 
+    chosen = {name: values[name] for name in SETTING_BY_NAME if name in values}
+    if "out_dir" in values:  # ``out`` is the console
+        chosen["out"] = values["out_dir"]
     with user_errors():
-        return Settings(**values)
+        return Settings(**chosen)
 
 
 def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
@@ -174,16 +178,7 @@ def analyze(
     """
     from kickclip import pipeline
 
-    settings = _settings(
-        db=db,
-        out=out_dir,
-        models_dir=models_dir,
-        clip_duration=clip_duration,
-        min_gap=min_gap,
-        top=top,
-        thorough=thorough,
-        record_minutes=record_minutes,
-    )
+    settings = _settings(locals())
     with user_errors(), progress_bar(not as_json) as on_progress:
         result = pipeline.analyze(source, settings, on_progress=on_progress)
     _warn(result.warnings)
@@ -219,18 +214,7 @@ def generate(
     """
     from kickclip import pipeline
 
-    settings = _settings(
-        db=db,
-        out=out_dir,
-        models_dir=models_dir,
-        clip_duration=clip_duration,
-        min_gap=min_gap,
-        top=top,
-        thorough=thorough,
-        record_minutes=record_minutes,
-        quality=quality,
-        accurate=accurate,
-    )
+    settings = _settings(locals())
     with user_errors(), progress_bar(not as_json) as on_progress:
         result = pipeline.generate(source, settings, on_progress=on_progress)
     _warn(result.analysis.warnings)
@@ -258,7 +242,7 @@ def demo(
     """Synthesize a 3-minute sample stream offline, find its highlights and cut the clips."""
     from kickclip.demo import run_demo
 
-    settings = _settings(db=db, out=out_dir, models_dir=models_dir)
+    settings = _settings(locals())
     with user_errors(), progress_bar(True) as on_progress:
         result = run_demo(settings, on_progress=on_progress)
     rows = result.to_json()["highlights"]
