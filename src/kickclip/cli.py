@@ -254,6 +254,34 @@ def demo(
     )
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; 0.0.0.0 exposes it to your network.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web UI.")] = 7860,
+    auth: Annotated[str | None, typer.Option(help="Require a login: USER:PASS.")] = None,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Start the web UI: Generate Clips, View & Rate, Browse & Download."""
+    from kickclip.errors import InvalidInput
+
+    credentials = None
+    with user_errors():
+        if auth is not None:
+            user, colon, password = auth.partition(":")
+            if not (colon and user and password):
+                raise InvalidInput("--auth takes USER:PASS, e.g. --auth editor:s3cret")
+            credentials = (user, password)
+    settings = _settings(locals())
+    from kickclip.webui.app import serve as serve_app
+
+    out.print(f"kickclip web UI on http://{host}:{port} (Ctrl-C to stop)", highlight=False)
+    serve_app(settings, host=host, port=port, auth=credentials)
+
+
 # --- the clip store ----------------------------------------------------------------------------
 @app.command()
 def clips(

@@ -1,1 +1,1 @@
-"""webui stage."""
+"""The web UI (Gradio): Generate Clips, View & Rate, Browse & Download."""

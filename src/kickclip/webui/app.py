@@ -1,0 +1,58 @@
+"""``kickclip serve``: the Gradio app over the same core the CLI uses."""
+
+from __future__ import annotations
+
+import os
+
+from kickclip.settings import DEFAULT_SETTINGS, Settings
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def build_app(settings: Settings = DEFAULT_SETTINGS):
+    """The Blocks app; nothing is launched here, so tests can build it without a server."""
+    import gradio as gr
+
+    from kickclip.webui import browse_tab, generate_tab, rate_tab
+
+    with gr.Blocks(title="kickclip", analytics_enabled=False) as app:
+        gr.Markdown(
+            "# kickclip\nLong streams in, rated highlight clips out; your ratings "
+            "teach it your taste."
+        )
+        with gr.Tab("Generate Clips"):
+            generate_tab.build(settings)
+        with gr.Tab("View & Rate"):
+            rate_tab.build(settings)
+        with gr.Tab("Browse & Download"):
+            browse_tab.build(settings)
+    return app
+
+
+def serve(
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+):
+    """Bind ``host:port`` (loopback by default) and serve only files inside the clips folder."""
+    import gradio as gr
+
+    settings.out.mkdir(parents=True, exist_ok=True)
+    app = build_app(settings)
+    app.queue()
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        allowed_paths=[str(settings.out)],
+        prevent_thread_lock=not block,
+        show_error=True,
+        ssr_mode=False,
+        theme=gr.themes.Default(
+            font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+        ),
+    )
+    return app

@@ -1,0 +1,146 @@
+"""The web UI: handlers on plain values (no server), then the real app over HTTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from kickclip import pipeline
+from kickclip.settings import Settings
+from kickclip.webui import browse_tab, generate_tab, rate_tab
+from media import make_media
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Settings:
+    """A clips library generated from a small stream with several events."""
+    root = tmp_path_factory.mktemp("library")
+    source = make_media(
+        root / "stream.mp4",
+        duration_s=150,
+        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
+        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
+    )
+    settings = Settings(
+        db=root / "clips.db",
+        out=root / "clips",
+        models_dir=root / "models",
+        clip_duration=6,
+        min_gap=10,
+    )
+    pipeline.generate(str(source), settings)
+    return settings
+
+
+def test_generate_tab_errors_are_visible(library: Settings) -> None:
+    with pytest.raises(gr.Error, match=r"enter a kick\.com URL"):
+        generate_tab.analyze(library, "", None, 10, 10, 5, "best", progress=lambda *a, **k: None)
+    with pytest.raises(gr.Error, match="file not found"):
+        generate_tab.analyze(
+            library, "/nope.mp4", None, 10, 10, 5, "best", progress=lambda *a, **k: None
+        )
+
+
+def test_analyze_tab_tables(library: Settings, tmp_path: Path) -> None:
+    source = make_media(tmp_path / "s.mp4", duration_s=60, bursts=[(20, 22)], action=[(40, 43)])
+    audio, video, status = generate_tab.analyze(
+        library, str(source), None, 8, 10, 5, "best", progress=lambda *a, **k: None
+    )
+    assert audio and video and "highlights" in status
+    assert all(len(row) == 4 for row in audio + video)
+
+
+def test_rate_flow_trains_the_model(library: Settings) -> None:
+    dropdown, video, _status = rate_tab.load_unrated(library)
+    choices = dropdown["choices"]
+    assert len(choices) >= 10 and video and Path(video).is_file()
+    for number, choice in enumerate(choices[:10]):
+        label = rate_tab.STARS[number % 5]
+        rate_tab.submit_rating(library, choice[0] if isinstance(choice, tuple) else choice, label)
+    rate_tab._training.acquire()  # wait for the background training to finish
+    rate_tab._training.release()
+    for _ in range(100):
+        summary, model = rate_tab.statistics_markdown(library)
+        if "Model trained" in model:
+            break
+        import time
+
+        time.sleep(0.1)
+    assert "Model trained" in model
+    for stars in range(1, 6):
+        assert f"data-stars='{stars}'>2<" in summary
+    with pytest.raises(gr.Error, match="choose a clip"):
+        rate_tab.submit_rating(library, None, "5 - Excellent")
+
+
+def test_browse_only_serves_clips(library: Settings) -> None:
+    gallery, dropdown = browse_tab.refresh_gallery(library)
+    assert gallery and all(Path(image).is_file() for image, _ in gallery)
+    _preview, download = browse_tab.select_clip(
+        library,
+        dropdown["choices"][0][0]
+        if isinstance(dropdown["choices"][0], tuple)
+        else dropdown["choices"][0],
+    )
+    assert Path(download).resolve().is_relative_to(library.out.resolve())
+    from kickclip.webui.core import inside_clips
+
+    for outside in (library.db, library.out / ".." / "clips.db", Path("/etc/passwd")):
+        with pytest.raises(gr.Error):
+            inside_clips(library, outside)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_api_flow_and_no_files_outside_the_clips_folder(library: Settings) -> None:
+    from gradio_client import Client
+
+    from kickclip.webui.app import serve
+
+    port = _free_port()
+    app = serve(library, port=port, block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        summary, model = client.predict(api_name="/stats")
+        assert "clips" in summary and "Model" in model
+        db_bytes = library.db.read_bytes()[:16]
+        for path in (f"{library.out}/../clips.db", str(library.db), "/etc/passwd"):
+            status, body = _get(f"http://127.0.0.1:{port}/gradio_api/file={path}")
+            assert status >= 400 and db_bytes not in body and b"root:" not in body
+        clip = next(library.out.glob("*.mp4"))
+        status, body = _get(f"http://127.0.0.1:{port}/gradio_api/file={clip}")
+        assert status == 200 and body == clip.read_bytes()
+    finally:
+        app.close()
+
+
+def test_auth_refuses_anonymous_requests(library: Settings) -> None:
+    from kickclip.webui.app import serve
+
+    port = _free_port()
+    app = serve(library, port=port, auth=("editor", "s3cret"), block=False)
+    try:
+        status, _ = _get(f"http://127.0.0.1:{port}/config")
+        assert status == 401
+        clip = next(library.out.glob("*.mp4"))
+        status, body = _get(f"http://127.0.0.1:{port}/gradio_api/file={clip}")
+        assert status == 401 and body != clip.read_bytes()
+    finally:
+        app.close()
