@@ -45,11 +45,11 @@ def pick_from_gallery(settings: Settings, event: gr.SelectData) -> Any:
 
 def build(settings: Settings) -> None:
     refresh = gr.Button("Refresh Gallery", variant="primary")
-    gallery = gr.Gallery(label="Newest clips", columns=5, height="auto")
-    clip = gr.Dropdown(label="Clip", choices=[], interactive=True)
+    gallery = gr.Gallery(label="Newest clips", columns=5, height="auto", elem_id="browse-gallery")
+    clip = gr.Dropdown(label="Clip", choices=[], interactive=True, elem_id="browse-clip")
     with gr.Row():
         video = gr.Video(label="Preview", interactive=False)
-        download = gr.File(label="Download", interactive=False)
+        download = gr.File(label="Download", interactive=False, elem_id="browse-download")
     refresh.click(
         partial(refresh_gallery, settings), outputs=[gallery, clip], api_name="refresh_gallery"
     )

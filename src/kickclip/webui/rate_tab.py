@@ -72,8 +72,7 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
     average = stats["average_rating"]
     widest = max(stats["rating_distribution"].values()) or 1
     bars = "\n".join(
-        f"| {'★' * stars} | {'█' * round(20 * n / widest)} | <span class='count' "
-        f"data-stars='{stars}'>{n}</span> |"
+        f"| {'★' * stars} | {'█' * round(20 * n / widest)} | {n} |"
         for stars, n in sorted(stats["rating_distribution"].items(), reverse=True)
     )
     summary = (
