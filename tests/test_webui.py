@@ -145,3 +145,40 @@ def test_auth_refuses_anonymous_requests(library: Settings) -> None:
         assert status == 401 and body != clip.read_bytes()
     finally:
         app.close()
+
+
+def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from kickclip.webui.app import serve
+
+    source = make_media(
+        tmp_path / "stream.mp4",
+        duration_s=150,
+        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
+        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
+    )
+    settings = Settings(
+        db=tmp_path / "clips.db", out=tmp_path / "clips", models_dir=tmp_path / "models"
+    )
+    port = _free_port()
+    app = serve(settings, port=port, block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        args = (str(source), None, 6, 10, 20, "best")
+        audio, video, status = client.predict(*args, api_name="/analyze")
+        assert "highlights" in status and audio["data"] and video["data"]
+        gallery, status = client.predict(*args, api_name="/generate")
+        assert "10 clips registered" in status and len(gallery) == 10
+        dropdown, _, status = client.predict(api_name="/load_unrated")
+        assert "10 clips to rate" in status
+        for number in range(10):
+            dropdown, _, _ = client.predict(api_name="/load_unrated")
+            choice = dropdown["value"]
+            client.predict(choice, rate_tab.STARS[number % 5], api_name="/rate")
+        summary, model = client.predict(api_name="/train")
+        assert "Model trained" in model and "10** rated" in summary
+        gallery, dropdown = client.predict(api_name="/refresh_gallery")
+        assert len(gallery) == 10
+    finally:
+        app.close()
