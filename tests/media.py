@@ -8,7 +8,17 @@ import av
 
 from kickclip.demo import synthesize_stream as make_media
 
-__all__ = ["decode_duration", "make_media", "truncate"]
+__all__ = ["decode_duration", "eventful_stream", "make_media", "truncate"]
+
+
+def eventful_stream(path: Path | str) -> Path:
+    """150 s with five shouts and five bursts of action: ten clips at 6 s / 10 s gap."""
+    return make_media(
+        path,
+        duration_s=150,
+        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
+        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
+    )
 
 
 def truncate(path: Path | str, keep_fraction: float = 0.5) -> Path:

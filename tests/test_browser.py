@@ -12,7 +12,7 @@ import pytest
 
 from kickclip.settings import Settings
 from kickclip.webui import rate_tab
-from media import make_media
+from media import eventful_stream
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,12 +34,7 @@ def site(tmp_path_factory):
     from kickclip.webui.app import serve
 
     root = tmp_path_factory.mktemp("site")
-    source = make_media(
-        root / "stream.mp4",
-        duration_s=150,
-        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
-        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
-    )
+    source = eventful_stream(root / "stream.mp4")
     settings = Settings(
         db=root / "clips.db",
         out=root / "clips",

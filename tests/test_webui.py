@@ -14,19 +14,14 @@ import pytest
 from kickclip import pipeline
 from kickclip.settings import Settings
 from kickclip.webui import browse_tab, generate_tab, rate_tab
-from media import make_media
+from media import eventful_stream, make_media
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Settings:
     """A clips library generated from a small stream with several events."""
     root = tmp_path_factory.mktemp("library")
-    source = make_media(
-        root / "stream.mp4",
-        duration_s=150,
-        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
-        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
-    )
+    source = eventful_stream(root / "stream.mp4")
     settings = Settings(
         db=root / "clips.db",
         out=root / "clips",
@@ -152,12 +147,7 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
 
     from kickclip.webui.app import serve
 
-    source = make_media(
-        tmp_path / "stream.mp4",
-        duration_s=150,
-        bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
-        action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
-    )
+    source = eventful_stream(tmp_path / "stream.mp4")
     settings = Settings(
         db=tmp_path / "clips.db", out=tmp_path / "clips", models_dir=tmp_path / "models"
     )

@@ -14,23 +14,35 @@ COLUMNS = ["start", "end", "score", "key features"]
 KEY_FEATURES = ("rms_db_z_max", "flux_z_max", "activity_kbits_z_max")
 
 
-def _options(settings: Settings, duration: float, gap: float, top: float, quality: str) -> Settings:
+def _run(
+    stage: str,
+    settings: Settings,
+    text: str,
+    upload: str | None,
+    duration: float,
+    gap: float,
+    top: float,
+    quality: str,
+    progress: Any,
+) -> Any:
+    """Run ``pipeline.<stage>`` on the form's values; core errors become visible messages."""
+    from kickclip import pipeline
+
+    source = (upload or text or "").strip()
+    if not source:
+        raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
     try:
-        return settings.replace(
+        chosen = settings.replace(
             clip_duration=float(duration),
             min_gap=float(gap),
             top=int(top),
             quality=quality or "best",
         )
+        return getattr(pipeline, stage)(
+            source, chosen, on_progress=lambda fraction, label: progress(fraction, desc=label)
+        )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
-
-
-def _source(text: str | None, upload: str | None) -> str:
-    source = (upload or text or "").strip()
-    if not source:
-        raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
-    return source
 
 
 def _rows(highlights: list[dict[str, Any]], kind: str) -> list[list[Any]]:
@@ -56,15 +68,7 @@ def analyze(
     quality: str,
     progress: gr.Progress = gr.Progress(),
 ) -> tuple:
-    from kickclip import pipeline
-
-    chosen = _options(settings, duration, gap, top, quality)
-    try:
-        result = pipeline.analyze(
-            _source(text, upload), chosen, on_progress=lambda f, label: progress(f, desc=label)
-        )
-    except KickclipError as error:
-        raise gr.Error(str(error)) from None
+    result = _run("analyze", settings, text, upload, duration, gap, top, quality, progress)
     highlights = result.to_json()["highlights"]
     if not highlights:
         raise gr.Error("nothing stood out in this stream: no highlights detected")
@@ -82,15 +86,7 @@ def generate(
     quality: str,
     progress: gr.Progress = gr.Progress(),
 ) -> tuple:
-    from kickclip import pipeline
-
-    chosen = _options(settings, duration, gap, top, quality)
-    try:
-        result = pipeline.generate(
-            _source(text, upload), chosen, on_progress=lambda f, label: progress(f, desc=label)
-        )
-    except KickclipError as error:
-        raise gr.Error(str(error)) from None
+    result = _run("generate", settings, text, upload, duration, gap, top, quality, progress)
     if not result.clips:
         raise gr.Error("nothing stood out in this stream: no clips written")
     gallery = [
