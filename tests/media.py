@@ -8,7 +8,7 @@ import av
 
 from kickclip.demo import synthesize_stream as make_media
 
-__all__ = ["decode_duration", "eventful_stream", "make_media", "truncate"]
+__all__ = ["decode_duration", "eventful_stream", "make_media", "remux", "truncate"]
 
 
 def eventful_stream(path: Path | str) -> Path:
@@ -19,6 +19,28 @@ def eventful_stream(path: Path | str) -> Path:
         bursts=[(10, 12), (40, 42), (70, 72), (100, 102), (130, 132)],
         action=[(25, 28), (55, 58), (85, 88), (115, 118), (140, 143)],
     )
+
+
+def remux(src: Path | str, dest: Path | str, *, offset_s: float = 0.0) -> Path:
+    """Stream-copy ``src`` into ``dest`` (container from the suffix), timestamps + ``offset_s``.
+
+    Into ``.ts`` this gives interleaved MPEG-TS as an HLS recording is (the synthesizer writes
+    all video before all audio, which a TS reader cannot probe); ``offset_s=1.4`` is FFmpeg's
+    usual TS start and an offset just under 2**33 / 90 kHz makes the 33-bit clock wrap.
+    """
+    dest = Path(dest)
+    with av.open(str(src)) as source, av.open(str(dest), "w") as out:
+        streams = [s for s in source.streams if s.type in ("video", "audio")]
+        outputs = {s.index: out.add_stream_from_template(s) for s in streams}
+        for packet in source.demux(*streams):
+            if packet.dts is None:
+                continue
+            shift = round(offset_s / packet.time_base)
+            packet.pts += shift
+            packet.dts += shift
+            packet.stream = outputs[packet.stream.index]
+            out.mux(packet)
+    return dest
 
 
 def truncate(path: Path | str, keep_fraction: float = 0.5) -> Path:

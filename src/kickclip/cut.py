@@ -1,27 +1,38 @@
 """Cut a highlight into a clip file and a JPEG thumbnail, atomically.
 
 Default: stream copy from the keyframe at or before the window start (never cutting into the
-moment; the real start is stored). ``accurate``: decode and re-encode exactly the window as
-H.264 + AAC. Files are written under a temporary name and renamed when complete, so an
-interrupted run leaves no half-written clip.
+moment; the real start is stored and named). ``accurate``: decode and re-encode exactly the
+window as H.264 + AAC. Files are written under a temporary name and renamed when complete, so
+an interrupted run leaves no half-written clip.
+
+Seeking is never trusted to land before the wanted time: MPEG-TS (how HLS and Kick arrive)
+seeks by bytes and timestamps and often lands a keyframe or two late. Every cut seeks a margin
+earlier, goes further back while the first keyframe it sees is still late, and then reads
+forward to the right packet.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from kickclip.errors import CutError, KickclipError
 from kickclip.ingest.probe import open_media, pick_stream
 from kickclip.records import CutClip, Highlight, MediaInfo
 
 THUMBNAIL_WIDTH = 320
+SEEK_MARGIN_S = 5.0  # first seek this far before the wanted time; doubled on every retry
+_EPS_S = 1e-6
 
 
 def _clock(seconds: float) -> str:
-    whole = int(seconds)
+    whole = int(round(seconds, 3))
     return f"{whole // 3600:02d}h{whole // 60 % 60:02d}m{whole % 60:02d}s"
 
 
@@ -30,7 +41,11 @@ def _slug(text: str) -> str:
 
 
 def clip_path(media: MediaInfo, highlight: Highlight, out_dir: Path, suffix: str) -> Path:
-    """``<source>_<start>-<end>_<type>.mp4``, numbered when the name is taken."""
+    """``<source>_<start>-<end>_<type>.mp4``, numbered when the name is taken.
+
+    ``cut_clip`` passes the highlight with the clip's real start and end, so the name tells
+    where the clip really begins (a stream copy starts at the keyframe before the window).
+    """
     stem = (
         f"{_slug(media.title)}_{_clock(highlight.start_s)}-{_clock(highlight.end_s)}_"
         f"{highlight.clip_type}"
@@ -49,9 +64,10 @@ def cut_clip(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".mp4" if media.has_video else ".m4a"
-    dest = clip_path(media, highlight, out_dir, suffix)
-    part = dest.with_name(f".{dest.stem}.part{suffix}")
-    thumb_part = dest.with_name(f".{dest.stem}.part.jpg")
+    # The name needs the real start, known only after cutting: write under temporary names.
+    part = _temp_path(out_dir, f".part{suffix}")
+    thumb_part = _temp_path(out_dir, ".part.jpg")
+    dest: Path | None = None
     try:
         if accurate:
             start_s, end_s = _reencode(media, highlight, part)
@@ -60,13 +76,16 @@ def cut_clip(
         thumbnail = None
         if media.has_video:
             _thumbnail(media, highlight.peak_s, thumb_part)
+        dest = clip_path(media, replace(highlight, start_s=start_s, end_s=end_s), out_dir, suffix)
+        if media.has_video:
             thumbnail = dest.with_suffix(".jpg")
             os.replace(thumb_part, thumbnail)
         os.replace(part, dest)
+        thumb_part.unlink(missing_ok=True)
     except BaseException as error:
         part.unlink(missing_ok=True)
         thumb_part.unlink(missing_ok=True)
-        if not dest.exists():  # the thumbnail is renamed first; never leave it alone
+        if dest is not None and not dest.exists():  # the thumbnail goes first; never alone
             dest.with_suffix(".jpg").unlink(missing_ok=True)
         if isinstance(error, av.error.FFmpegError | OSError) and not isinstance(
             error, KickclipError
@@ -80,8 +99,71 @@ def cut_clip(
     return CutClip(filepath=dest, thumbnail=thumbnail, start_s=start_s, end_s=end_s)
 
 
+def _temp_path(out_dir: Path, suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(dir=out_dir, prefix=".kickclip-", suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+def _seconds(packet: Any) -> float:
+    return float(packet.pts * packet.time_base)
+
+
+def _packets_from(
+    source: Any, inputs: list[Any], anchor: Any, at: float, floor: float
+) -> Iterator[Any]:
+    """Demux ``inputs`` from a point whose first ``anchor`` keyframe is at or before ``at``.
+
+    Times are stream times in seconds; ``floor`` is the container's start. Seeks
+    SEEK_MARGIN_S before ``at`` and twice as far back each time the first keyframe read is
+    still after ``at``; from the start of the file it takes what is there. Anchor packets
+    before that first keyframe are dropped (they cannot be decoded); the end-of-file flush
+    packets (``pts`` None) are passed on.
+    """
+    margin = SEEK_MARGIN_S
+    while True:
+        target = at - margin
+        from_start = target <= floor
+        source.seek(
+            int(max(target, floor) / anchor.time_base),
+            stream=anchor,
+            backward=True,
+            any_frame=False,
+        )
+        packets = source.demux(*inputs)
+        held: list[Any] = []  # packets of the other streams read before the first keyframe
+        first = None
+        for packet in packets:
+            if packet.stream is not anchor:
+                if packet.pts is not None:
+                    held.append(packet)
+                continue
+            if packet.pts is not None and packet.is_keyframe:
+                first = packet
+                break
+        if first is not None and (_seconds(first) <= at + _EPS_S or from_start):
+            yield from held
+            yield first
+            yield from packets
+            return
+        if first is None and from_start:
+            yield from held
+            return
+        margin *= 2
+
+
+def _decoded(packets: Iterator[Any]) -> Iterator[Any]:
+    for packet in packets:
+        yield from packet.decode()
+
+
 def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, float]:
-    """Remux packets from the keyframe at or before the start until the end is covered."""
+    """Remux packets from the keyframe at or before the start until the end is covered.
+
+    Reads forward from a seek point before the start and keeps the packets from the LAST
+    keyframe at or before the start (only those since the latest such keyframe are held),
+    so the clip never begins after the requested start, whatever the container's seek did.
+    """
     import av
 
     with open_media(media.cut_url, media.http_headers) as source:
@@ -91,31 +173,18 @@ def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, fl
         anchor = video or audio
         want_start = highlight.start_s + media.start_s
         want_end = highlight.end_s + media.start_s
-        source.seek(
-            int(max(want_start, 0) / anchor.time_base),
-            stream=anchor,
-            backward=True,
-            any_frame=False,
-        )
         with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
-            origin: float | None = None
+            origin: float | None = None  # time of the chosen keyframe
+            chosen = False  # no later keyframe can be at or before the start any more
+            held: list[Any] = []  # packets since the latest candidate keyframe
             last_end = 0.0
-            for packet in source.demux(*inputs):
-                if packet.pts is None or packet.dts is None:
-                    continue
-                t = float(packet.pts * packet.time_base)
-                if origin is None:
-                    # The seek landed before the keyframe at or before the wanted start.
-                    if packet.stream is not anchor or not packet.is_keyframe:
-                        continue
-                    origin = t
-                if t < origin:
-                    continue
-                if t >= want_end and packet.stream is anchor:
-                    break
-                if t >= want_end:
-                    continue
+
+            def emit(packet: Any) -> None:
+                nonlocal last_end
+                t = _seconds(packet)
+                if t < origin or t >= want_end:
+                    return
                 shift = round(origin / packet.time_base)
                 packet.pts -= shift
                 packet.dts -= shift
@@ -123,9 +192,39 @@ def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, fl
                 out.mux(packet)
                 duration = float((packet.duration or 0) * packet.time_base)
                 last_end = max(last_end, t + duration)
+
+            for packet in _packets_from(source, inputs, anchor, want_start, media.start_s):
+                if packet.pts is None or packet.dts is None:
+                    continue
+                t = _seconds(packet)
+                if not chosen and packet.stream is anchor:
+                    if packet.is_keyframe and (origin is None or t <= want_start + _EPS_S):
+                        # A later keyframe still at or before the start: begin there instead.
+                        origin = t
+                        held = [p for p in held if p.stream is not anchor and _seconds(p) >= t]
+                    # pts >= dts, so once the decode time passes the start (or the only
+                    # keyframe there is comes after it) no better keyframe can follow.
+                    if float(packet.dts * packet.time_base) > want_start + _EPS_S or (
+                        origin is not None and origin > want_start + _EPS_S
+                    ):
+                        chosen = True
+                        held.append(packet)
+                        for waiting in held:
+                            emit(waiting)
+                        held = []
+                        continue
+                if not chosen:
+                    held.append(packet)
+                    continue
+                if t >= want_end and packet.stream is anchor:
+                    break
+                emit(packet)
             if origin is None:
                 raise CutError(f"nothing to cut at {highlight.start_s:.1f} s in {media.source}")
-    return origin - media.start_s, min(last_end, want_end) - media.start_s
+            for waiting in held:  # the source ended before the start was passed
+                emit(waiting)
+    end = highlight.end_s if last_end >= want_end - 1e-3 else last_end - media.start_s
+    return origin - media.start_s, end
 
 
 def _best(streams):
@@ -143,11 +242,7 @@ def _reencode(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float
         audio = pick_stream(source.streams.audio)
         inputs = [s for s in (video, audio) if s is not None]
         anchor = video or audio
-        source.seek(
-            int(max(start_s + media.start_s - 1, 0) / anchor.time_base),
-            stream=anchor,
-            backward=True,
-        )
+        packets = _packets_from(source, inputs, anchor, start_s + media.start_s, media.start_s)
         with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             vout = aout = None
             if video is not None:
@@ -166,7 +261,7 @@ def _reencode(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float
                 )
                 asamples = 0
             done = {s.index: False for s in inputs}
-            for frame in source.decode(*inputs):
+            for frame in _decoded(packets):
                 if frame.time is None:
                     continue
                 t = float(frame.time) - media.start_s
@@ -201,11 +296,9 @@ def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
 
     with open_media(media.cut_url, media.http_headers) as source:
         video = _best(source.streams.video)
-        source.seek(
-            int(max(at_s + media.start_s, 0) / video.time_base), stream=video, backward=True
-        )
+        packets = _packets_from(source, [video], video, at_s + media.start_s, media.start_s)
         chosen = None
-        for frame in source.decode(video):
+        for frame in _decoded(packets):
             chosen = frame
             if frame.time is not None and frame.time - media.start_s >= at_s:
                 break
