@@ -1,46 +1,80 @@
-"""Detect: feature series → highlights, each moment judged against its surroundings."""
+"""Detect: feature series → highlights, ranked by how far each moment rises above its surroundings.
+
+Every candidate moment is ranked; nothing is thrown away for being merely ordinary, so a stream
+of steady talk still yields its best moments. Only what is flat is dropped: near silence, a still
+picture, a moment that rises above neither side. See ``evidence.py`` for what each side
+measures and ``baseline.py`` for how a moment is judged against its surroundings.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from kickclip.detect.baseline import local_z
+from kickclip.detect.baseline import local_rise
+from kickclip.detect.evidence import EVIDENCE
 from kickclip.detect.peaks import clip_window, pick_peaks
 from kickclip.records import Features, FeatureSeries, Highlight
 
-# How much each series' rise above its surroundings counts towards a side's score. Frame
-# difference spikes at every calm scene cut, so it informs the learned model, not this score.
-WEIGHTS = {
-    "audio": {"rms_db": 1.0, "flux": 0.5, "highband_ratio": 0.2},
-    "video": {"activity_kbits": 1.0, "colourfulness": 0.1},
-}
-SMOOTH_S = 1.5
-MIN_Z = 6.0  # a peak weaker than this is ordinary variation, not a highlight
-SCORE_HALF_Z = 8.0  # the z where the heuristic score reaches 0.5
+Z_CAP = 12.0  # no single measure can outvote the rest by more than this
+MIN_STRENGTH = 0.25  # under a quarter step of rise a moment is flat
+STRENGTH_HALF = 4.0  # the strength that scores 0.5 (loudness alone: 12 dB above the talk)
+ONE_SIDED = 0.5  # a moment with only one side to judge it by counts half
 
 
-def score_series(series: FeatureSeries) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The side's combined, smoothed z-score, and each feature's own z-score."""
-    zs = {name: local_z(values, series.hop_s) for name, values in series.values.items()}
-    weights = WEIGHTS[series.clip_type]
-    combined = sum(weights.get(name, 0.0) * z for name, z in zs.items())
-    width = max(1, int(SMOOTH_S / series.hop_s))
-    smooth = np.convolve(combined, np.ones(width) / width, mode="same")
-    return smooth / sum(weights.values()), zs
+def judge(series: FeatureSeries) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
+    """The side's strength per moment, and each measure's level, baseline, rise and z."""
+    evidence = [e for e in EVIDENCE[series.clip_type] if e.name in series.values]
+    n = len(next(iter(series.values.values())))
+    primary = np.zeros(n)
+    support = np.zeros(n)
+    louder = np.ones(n)
+    counts = np.ones(n, dtype=bool)
+    one_sided = np.zeros(n, dtype=bool)
+    detail: dict[str, dict[str, np.ndarray]] = {}
+    for item in evidence:
+        level = item.level(series.values[item.name], series.hop_s)
+        judged = local_rise(level, series.hop_s, floor=item.floor)
+        if item.step is not None:
+            steps = judged.rise / item.step
+            primary += item.weight * np.clip(steps, 0.0, Z_CAP)
+            louder = np.clip(steps, 0.0, 1.0)
+            one_sided = judged.one_sided
+        else:
+            support += item.weight * np.clip(judged.z, 0.0, Z_CAP)
+        if item.gate is not None:
+            counts &= level > item.gate
+        detail[item.name] = {
+            "level": level,
+            "baseline": judged.baseline,
+            "rise": judged.rise,
+            "z": judged.z,
+        }
+    strength = (primary + louder * support) * np.where(one_sided, ONE_SIDED, 1.0)
+    return np.where(counts, strength, 0.0), detail
+
+
+def score_of(strength: float) -> float:
+    """Strength in local spreads → [0, 1): 0.5 at STRENGTH_HALF, the same on every stream."""
+    return float(strength / (strength + STRENGTH_HALF))
 
 
 def summarize(
-    series: FeatureSeries, zs: dict[str, np.ndarray], first: int, last: int
+    series: FeatureSeries, detail: dict[str, dict[str, np.ndarray]], first: int, last: int
 ) -> dict[str, float]:
-    """Per feature: mean, max and spread over the window, and its rise above surroundings."""
+    """Per feature: mean, max and spread over the window; per evidence series: its rise."""
     out: dict[str, float] = {}
     for name, values in series.values.items():
-        window, z = values[first:last], zs[name][first:last]
+        window = values[first:last]
         out[f"{name}_mean"] = float(np.mean(window))
         out[f"{name}_max"] = float(np.max(window))
         out[f"{name}_std"] = float(np.std(window))
-        out[f"{name}_z_max"] = float(np.max(z))
-        out[f"{name}_z_mean"] = float(np.mean(z))
+    for name, judged in detail.items():
+        z = judged["z"][first:last]
+        peak = first + int(np.argmax(judged["rise"][first:last]))
+        out[f"{name}_z_max"] = float(np.clip(np.max(z), -Z_CAP, Z_CAP))
+        out[f"{name}_z_mean"] = float(np.clip(np.mean(z), -Z_CAP, Z_CAP))
+        out[f"{name}_rise_max"] = float(judged["rise"][peak])
+        out[f"{name}_baseline"] = float(judged["baseline"][peak])
     return out
 
 
@@ -50,22 +84,24 @@ def find_highlights(
     """Up to ``top`` highlights per side, best first."""
     highlights = []
     for series in features.series():
-        score, zs = score_series(series)
-        for index in pick_peaks(score, series.hop_s, min_gap_s=min_gap_s, top=top, min_score=MIN_Z):
+        strength, detail = judge(series)
+        for index in pick_peaks(
+            strength, series.hop_s, min_gap_s=min_gap_s, top=top, min_score=MIN_STRENGTH
+        ):
             peak_s = series.start_s + (index + 0.5) * series.hop_s
             start_s, end_s = clip_window(
                 peak_s, duration_s=clip_duration_s, media_s=features.duration_s
             )
             first = max(int((start_s - series.start_s) / series.hop_s), 0)
             last = max(int(np.ceil((end_s - series.start_s) / series.hop_s)), first + 1)
-            summary = summarize(series, zs, first, last)
-            summary["peak_z"] = float(score[index])
+            summary = summarize(series, detail, first, last)
+            summary["peak_strength"] = float(strength[index])
             highlights.append(
                 Highlight(
                     start_s=start_s,
                     end_s=end_s,
                     peak_s=peak_s,
-                    score=float(score[index] / (score[index] + SCORE_HALF_Z)),
+                    score=score_of(strength[index]),
                     clip_type=series.clip_type,
                     features=summary,
                 )

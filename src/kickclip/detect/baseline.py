@@ -1,47 +1,90 @@
-"""Judge each moment against its surroundings, not against a fixed threshold.
+"""Judge each moment against its surroundings: the level before it AND the level after it.
 
-A moment counts when it stands above what comes before it AND what comes after it: the
-local baseline is the larger of the median over the ``side_s`` seconds before and the
-``side_s`` seconds after (skipping ``gap_s`` around the moment itself). A burst of shouting
-stands above both; the start of a long steady loud stretch (music, a fan) does not stand above
-what follows it, and its middle does not stand above either side.
+For every moment the baseline is the median of the ``side_s`` seconds before it and of the
+``side_s`` seconds after it (skipping ``gap_s`` around the moment itself), and the moment must
+rise above the higher of the two. A burst of shouting stands above both sides; the start of a
+long steady loud stretch (music, a fan) does not stand above what follows it, and its middle
+does not stand above either side. The spread (how much the surroundings move on their own) is
+the median absolute deviation of those same windows, never less than a floor in the feature's
+own units, so a still or silent stretch cannot make a tiny wiggle look enormous.
+
+Edges are explicit: a side with less than ``min_side_s`` of media is not a side; the moment is
+judged by the other one alone, and a moment with neither (a very short file) by the whole file.
 """
 
 from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 SIDE_S = 30.0
 GAP_S = 4.0
+MIN_SIDE_S = 10.0
+MAD_TO_SD = 1.4826
 
 
-def _side_medians(x: np.ndarray, side: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Median of x[i-gap-side : i-gap] and of x[i+gap+1 : i+gap+1+side] for every i."""
+@dataclass(frozen=True)
+class Rise:
+    """Per moment: the baseline it is judged by, how far it rises, and the local spread."""
+
+    baseline: np.ndarray
+    rise: np.ndarray  # value − baseline, in the feature's units (negative: below)
+    spread: np.ndarray  # ≥ the floor, in the feature's units
+    one_sided: np.ndarray  # judged by one side only (near the start or the end)
+
+    @property
+    def z(self) -> np.ndarray:
+        return self.rise / self.spread
+
+
+def _side_stats(
+    x: np.ndarray, side: int, gap: int, min_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Median and MAD of x[i-gap-side : i-gap] and of x[i+gap+1 : i+gap+1+side] (NaN: too short)."""
     n = len(x)
     padded = np.concatenate([np.full(side + gap, np.nan), x, np.full(side + gap + 1, np.nan)])
     windows = sliding_window_view(padded, side)
-    before = windows[np.arange(n)]
-    after = windows[np.arange(n) + 2 * gap + side + 1]
-    with np.errstate(all="ignore"):
-        import warnings
-
+    out = []
+    for rows in (windows[:n], windows[2 * gap + side + 1 : 2 * gap + side + 1 + n]):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmedian(before, axis=1), np.nanmedian(after, axis=1)
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the edges
+            median = np.nanmedian(rows, axis=1)
+            mad = np.nanmedian(np.abs(rows - median[:, None]), axis=1)
+        short = np.sum(~np.isnan(rows), axis=1) < min_count
+        median[short] = np.nan
+        mad[short] = np.nan
+        out += [median, mad]
+    return out[0], out[1], out[2], out[3]
 
 
-def local_z(
-    x: np.ndarray, hop_s: float, *, side_s: float = SIDE_S, gap_s: float = GAP_S
-) -> np.ndarray:
-    """Robust z-score of each value above the higher of its two surroundings (≥ 0)."""
+def local_rise(
+    x: np.ndarray,
+    hop_s: float,
+    *,
+    floor: float,
+    side_s: float = SIDE_S,
+    gap_s: float = GAP_S,
+    min_side_s: float = MIN_SIDE_S,
+) -> Rise:
+    """How far each value of ``x`` rises above the higher of its two surroundings."""
+    x = np.asarray(x, dtype=float)
     if len(x) == 0:
-        return np.zeros(0)
-    side = max(2, int(side_s / hop_s))
-    gap = max(1, int(gap_s / hop_s))
-    before, after = _side_medians(x.astype(float), side, gap)
-    baseline = np.fmax(before, after)
-    baseline = np.where(np.isnan(baseline), np.nanmedian(x), baseline)
-    spread = 1.4826 * np.median(np.abs(x - np.median(x)))
-    floor = 0.05 * (np.percentile(x, 95) - np.percentile(x, 5)) + 1e-6
-    return np.maximum(x - baseline, 0.0) / max(spread, floor)
+        empty = np.zeros(0)
+        return Rise(empty, empty, empty, np.zeros(0, dtype=bool))
+    side = max(2, round(side_s / hop_s))
+    gap = max(1, round(gap_s / hop_s))
+    min_count = min(side, max(2, round(min_side_s / hop_s)))
+    before, before_mad, after, after_mad = _side_stats(x, side, gap, min_count)
+    one_sided = np.isnan(before) != np.isnan(after)
+    baseline = np.fmax(before, after)  # a missing side (NaN) leaves the other one to judge
+    mad = np.fmax(before_mad, after_mad)
+    whole = np.isnan(baseline)
+    if whole.any():  # neither side long enough: the whole file is the surroundings
+        median = float(np.median(x))
+        baseline[whole] = median
+        mad[whole] = float(np.median(np.abs(x - median)))
+    spread = np.maximum(MAD_TO_SD * mad, floor)
+    return Rise(baseline=baseline, rise=x - baseline, spread=spread, one_sided=one_sided)

@@ -1,0 +1,78 @@
+"""What each side measures, in natural units, and how much each measure counts.
+
+Every series is first turned into a *level* over a short span (``SMOOTH_S``): loudness as the
+energy mean in dB, so the pauses between words do not pull a sentence down; video activity as
+log2 of the bit rate, so "twice the usual motion" is one unit whatever the resolution. Each
+level has a floor below which everything counts as the same (near silence, a still picture)
+and a spread floor in its own units (1 dB of loudness), so a flat stretch never divides by
+zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+SMOOTH_S = 3.0
+SILENCE_DB = -60.0  # quieter than this is silence: every silent window reads the same
+AUDIBLE_DB = -45.0  # a moment quieter than this is never an audio highlight
+STILL_KBPS = 16.0  # inter-frame bit rate under this is a still picture
+
+Level = Callable[[np.ndarray, float], np.ndarray]
+
+
+def _mean(values: np.ndarray, hop_s: float) -> np.ndarray:
+    """Centred mean over SMOOTH_S; at the ends, over the values there are."""
+    width = max(1, round(SMOOTH_S / hop_s))
+    kernel = np.ones(width)
+    total = np.convolve(values.astype(float), kernel, mode="same")
+    count = np.convolve(np.ones(len(values)), kernel, mode="same")
+    return total / count
+
+
+def loudness_db(rms_db: np.ndarray, hop_s: float) -> np.ndarray:
+    """Energy mean over SMOOTH_S in dB, floored at SILENCE_DB."""
+    power = _mean(10 ** (np.maximum(rms_db, SILENCE_DB) / 10), hop_s)
+    return 10 * np.log10(power)
+
+
+def activity_octaves(kbps: np.ndarray, hop_s: float) -> np.ndarray:
+    """log2 of the mean inter-frame bit rate over SMOOTH_S, still pictures floored."""
+    return np.log2(_mean(np.maximum(kbps, 0.0), hop_s) + STILL_KBPS)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One measure of a side. The *primary* one counts its rise in natural ``step``s (3 dB of
+    loudness: twice the power); the others count in local spreads, and only insofar as the
+    primary one rises too (a change of timbre in a quieter moment is not a highlight)."""
+
+    name: str  # the feature series it reads
+    unit: str
+    floor: float  # the smallest spread, in the level's units
+    weight: float = 1.0
+    step: float | None = None  # set on the primary measure only
+    level: Level = _mean
+    gate: float | None = None  # a moment whose level is at or under this is flat
+
+
+EVIDENCE: dict[str, tuple[Evidence, ...]] = {
+    "audio": (
+        Evidence("rms_db", "dB", floor=1.0, step=3.0, level=loudness_db, gate=AUDIBLE_DB),
+        Evidence("flux", "onset strength", floor=1.0, weight=0.5),
+        Evidence("highband_ratio", "share above 3 kHz", floor=0.02, weight=0.25),
+        Evidence("flatness", "noisiness", floor=0.01, weight=0.25),
+    ),
+    "video": (
+        Evidence(
+            "activity_kbits",
+            "octaves of bit rate",
+            floor=0.25,
+            step=0.5,
+            level=activity_octaves,
+            gate=None,
+        ),
+    ),
+}
