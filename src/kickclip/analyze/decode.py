@@ -1,13 +1,14 @@
 """One streaming pass over the media: audio windows and per-window video statistics.
 
 Memory stays constant in the stream's length apart from a few floats per 0.5 s window and
-one int per video frame (60 minutes at 30 fps: about 1 MB).
+a time, a size and a keyframe flag per video packet (60 minutes at 30 fps: about 2 MB).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from array import array
+from contextlib import suppress
 
 import numpy as np
 
@@ -57,10 +58,9 @@ def extract_features(
     audio_rows: list[dict[str, float]] = []
     pending = np.zeros(0, dtype=np.float32)
     audio_start_s: float | None = None
-    inter_sizes: dict[int, list[int]] = defaultdict(list)
-    decoded: dict[int, tuple[float, float, float]] = {}
-    previous_image: np.ndarray | None = None
-    next_sample_s = 0.0
+    packet_s, packet_bytes, packet_key = array("d"), array("q"), array("b")
+    frames = video_features.FrameSampler(thorough=thorough, hop_s=HOP_S)
+    sent: dict[int, tuple[float, bool]] = {}  # pts handed to the decoder: (time, keyframe)
     warnings: list[str] = []
     last_s = 0.0
 
@@ -69,6 +69,7 @@ def extract_features(
         audio = pick_stream(container.streams.audio)
         streams = [s for s in (video, audio) if s is not None]
         if video is not None:
+            # Frame threading holds a few frames back: the decoder is flushed at the end.
             video.thread_type = "AUTO"
         resampler = av.AudioResampler(
             format="flt", layout="mono", rate=audio_features.SAMPLE_RATE_HZ
@@ -78,6 +79,19 @@ def extract_features(
             1 / float(video.average_rate) if video is not None and video.average_rate else 0.04
         )
         duration_s = media.duration_s or 0.0
+
+        def take(frame) -> None:
+            if frame.pts is None:
+                return
+            # Flushed frames carry no time base: use the time their packet was given.
+            t, is_key = sent.pop(frame.pts, (None, bool(frame.key_frame)))
+            if t is None:
+                t = float(frame.pts * video.time_base) + clocks[video.index].offset_s
+            frames.add(frame, t, is_key=is_key)
+            if len(sent) > 256:  # pts of packets the decoder dropped
+                for pts in sorted(sent)[:-64]:
+                    del sent[pts]
+
         try:
             for packet in container.demux(*streams):
                 if packet.pts is None or packet.size == 0:
@@ -95,36 +109,31 @@ def extract_features(
                             )
                             pending = pending[window_samples:]
                     continue
-                window = int(t // HOP_S)
-                if not packet.is_keyframe:
-                    inter_sizes[window].append(packet.size)
-                if not (packet.is_keyframe or thorough):
-                    continue
-                for frame in packet.decode():
-                    # Frame threading hands frames back a few packets late: use their own time.
-                    frame_t = float(frame.time) + clocks[video.index].offset_s
-                    if thorough and frame_t < next_sample_s and not frame.key_frame:
-                        continue
-                    next_sample_s = frame_t + 1 / video_features.SAMPLED_FPS
-                    image = video_features.small_rgb(frame)
-                    frame_window = max(int(frame_t // HOP_S), 0)
-                    earlier_diff = decoded.get(frame_window, (0.0,))[0]
-                    decoded[frame_window] = (
-                        max(earlier_diff, video_features.frame_diff(image, previous_image)),
-                        video_features.brightness(image),
-                        video_features.colourfulness(image),
-                    )
-                    previous_image = image
+                packet_s.append(t)
+                packet_bytes.append(packet.size)
+                packet_key.append(packet.is_keyframe)
                 last_s = max(last_s, t)
                 if duration_s:
                     on_progress(min(t / duration_s, 1.0), "analyzing audio and video")
+                if not (packet.is_keyframe or thorough):
+                    continue
+                sent[packet.pts] = (t, packet.is_keyframe)
+                for frame in packet.decode():
+                    take(frame)
         except av.error.FFmpegError as error:
             reason = getattr(error, "strerror", None) or type(error).__name__
             warnings.append(f"decoding stopped at {last_s:.1f} s of {duration_s:.1f} s: {reason}")
+        if video is not None and sent:
+            with suppress(av.error.FFmpegError):
+                for frame in video.decode(None):
+                    take(frame)
 
     audio_series = _audio_series(audio_rows, audio_start_s or 0.0)
-    video_series = (
-        _video_series(inter_sizes, decoded, frame_s) if (inter_sizes or decoded) else None
+    video_series = _video_series(
+        np.frombuffer(packet_s, dtype=np.float64),
+        np.frombuffer(packet_bytes, dtype=np.int64),
+        np.frombuffer(packet_key, dtype=np.int8),
+        frames,
     )
     if audio_series is None and video_series is None:
         raise NothingDecoded(f"nothing could be decoded from {media.source}")
@@ -153,20 +162,21 @@ def _audio_series(rows: list[dict[str, float]], start_s: float) -> FeatureSeries
 
 
 def _video_series(
-    inter_sizes: dict[int, list[int]],
-    decoded: dict[int, tuple[float, float, float]],
-    frame_s: float,
+    times_s: np.ndarray,
+    sizes: np.ndarray,
+    keys: np.ndarray,
+    frames: video_features.FrameSampler,
 ) -> FeatureSeries | None:
-    windows = max([*inter_sizes, *decoded]) + 1
+    rates = video_features.activity_kbps(times_s, sizes, keys, HOP_S)
+    if not (rates or frames.rows):
+        return None
+    windows = max([*rates, *frames.rows]) + 1
     activity = np.full(windows, np.nan)
-    for window, sizes in inter_sizes.items():
-        activity[window] = np.median(sizes) * 8 / 1000
-    columns = np.full((windows, 3), np.nan)
-    for window, row in decoded.items():
-        columns[window] = row
+    for window, rate in rates.items():
+        activity[window] = rate
     values = {"activity_kbits": _fill(activity)}
-    for index, name in enumerate(("frame_diff", "brightness", "colourfulness")):
-        values[name] = _fill(columns[:, index])
+    for name, column in frames.columns(windows).items():
+        values[name] = _fill(column)
     return FeatureSeries("video", HOP_S, values)
 
 
