@@ -27,7 +27,7 @@ from kickclip.ingest.probe import open_media, pick_stream
 from kickclip.records import CutClip, Highlight, MediaInfo
 
 THUMBNAIL_WIDTH = 320
-SEEK_MARGIN_S = 5.0  # first seek this far before the wanted time; doubled on every retry
+SEEK_MARGIN_S = 1.0  # first seek this far before the wanted time; doubled on every retry
 _EPS_S = 1e-6
 
 
