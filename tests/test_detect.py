@@ -177,3 +177,12 @@ def test_music_bed_and_pauses_are_not_events() -> None:
     assert not [h for h in highlights if h.score >= 0.5]
     resumed = [h for h in highlights if 258 <= h.peak_s <= 268]
     assert all(h.score < 0.3 for h in resumed)
+
+
+@pytest.mark.parametrize("windows", [1, 2, 4, 7])
+def test_media_shorter_than_the_smoothing_span(windows: int) -> None:
+    """A 2 s file (moviepy's fire2.mp4 is 2.4 s) is judged without a shape error."""
+    db = np.linspace(-40, -20, windows)
+    strength, detail = judge(_audio(db).audio)
+    assert strength.shape == (windows,)
+    assert all(v.shape == (windows,) for measures in detail.values() for v in measures.values())

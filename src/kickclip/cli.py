@@ -137,18 +137,16 @@ def _settings(values: dict[str, Any]) -> Any:
 
 
 def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
-    table = Table(
-        "#", "type", "time", "score", "key features", *(("id", "file") if with_files else ())
-    )
+    from kickclip.detect.evidence import describe
+
+    table = Table("#", "type", "time", "score", "evidence", *(("id", "file") if with_files else ()))
     for rank, row in enumerate(rows, start=1):
-        features = row["features"]
-        keys = [k for k in ("rms_db_z_max", "flux_z_max", "activity_kbits_z_max") if k in features]
         table.add_row(
             str(rank),
             row["clip_type"],
             f"{_clock(row['start'])}–{_clock(row['end'])}",
             f"{row['score']:.2f}",
-            ", ".join(f"{k} {features[k]:.1f}" for k in keys),
+            describe(row["features"], row["clip_type"]),
             *((str(row["id"]), Path(row["filepath"]).name) if with_files else ()),
         )
     return table

@@ -10,7 +10,7 @@ zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +27,9 @@ def _mean(values: np.ndarray, hop_s: float) -> np.ndarray:
     """Centred mean over SMOOTH_S; at the ends, over the values there are."""
     width = max(1, round(SMOOTH_S / hop_s))
     kernel = np.ones(width)
-    total = np.convolve(values.astype(float), kernel, mode="same")
-    count = np.convolve(np.ones(len(values)), kernel, mode="same")
+    first = (width - 1) // 2
+    total = np.convolve(values.astype(float), kernel)[first : first + len(values)]
+    count = np.convolve(np.ones(len(values)), kernel)[first : first + len(values)]
     return total / count
 
 
@@ -61,8 +62,8 @@ class Evidence:
 EVIDENCE: dict[str, tuple[Evidence, ...]] = {
     "audio": (
         Evidence("rms_db", "dB", floor=1.0, step=3.0, level=loudness_db, gate=AUDIBLE_DB),
-        Evidence("flux", "onset strength", floor=1.0, weight=0.5),
-        Evidence("highband_ratio", "share above 3 kHz", floor=0.02, weight=0.25),
+        Evidence("flux", "onsets", floor=1.0, weight=0.5),
+        Evidence("highband_ratio", "treble", floor=0.02, weight=0.25),
         Evidence("flatness", "noisiness", floor=0.01, weight=0.25),
     ),
     "video": (
@@ -76,3 +77,18 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
         ),
     ),
 }
+
+
+def describe(features: Mapping[str, float], clip_type: str) -> str:
+    """The evidence behind a highlight in a few words: "loudness +12.9 dB, onsets 4.1σ"."""
+    parts = []
+    for item in EVIDENCE.get(clip_type, ()):
+        rise = features.get(f"{item.name}_rise_max")
+        z = features.get(f"{item.name}_z_max")
+        if item.name == "rms_db" and rise is not None:
+            parts.append(f"loudness {rise:+.1f} dB")
+        elif item.level is activity_octaves and rise is not None:
+            parts.append(f"motion ×{2**rise:.1f}")
+        elif z is not None and z >= 1.0:
+            parts.append(f"{item.unit} {z:.1f}σ")
+    return ", ".join(parts)

@@ -7,11 +7,11 @@ from typing import Any
 
 import gradio as gr
 
+from kickclip.detect.evidence import describe
 from kickclip.errors import KickclipError
 from kickclip.settings import SETTING_BY_NAME, Settings
 
-COLUMNS = ["start", "end", "score", "key features"]
-KEY_FEATURES = ("rms_db_z_max", "flux_z_max", "activity_kbits_z_max")
+COLUMNS = ["start", "end", "score", "evidence"]
 
 
 def _run(
@@ -51,7 +51,7 @@ def _rows(highlights: list[dict[str, Any]], kind: str) -> list[list[Any]]:
             h["start"],
             h["end"],
             h["score"],
-            ", ".join(f"{k} {h['features'][k]:.1f}" for k in KEY_FEATURES if k in h["features"]),
+            describe(h["features"], h["clip_type"]),
         ]
         for h in highlights
         if h["clip_type"] == kind
