@@ -186,3 +186,12 @@ def test_media_shorter_than_the_smoothing_span(windows: int) -> None:
     strength, detail = judge(_audio(db).audio)
     assert strength.shape == (windows,)
     assert all(v.shape == (windows,) for measures in detail.values() for v in measures.values())
+
+
+def test_talk_next_to_a_long_silence_is_not_a_highlight() -> None:
+    """Like auto-editor's example.mp4: 18 s of talk, 22 s of digital silence, a short word."""
+    db = _talk_db(42, 0, seed=4)
+    db[int(18 / HOP_S) :] = -100.0
+    db[int(40 / HOP_S) : int(41 / HOP_S)] = -24.0
+    highlights = find_highlights(_audio(db), clip_duration_s=5, min_gap_s=5, top=5)
+    assert highlights and all(h.score < 0.5 for h in highlights)

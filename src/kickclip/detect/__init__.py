@@ -24,16 +24,18 @@ ONE_SIDED = 0.5  # a moment with only one side to judge it by counts half
 def judge(series: FeatureSeries) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
     """The side's strength per moment, and each measure's level, baseline, rise and z."""
     evidence = [e for e in EVIDENCE[series.clip_type] if e.name in series.values]
-    n = len(next(iter(series.values.values())))
-    primary = np.zeros(n)
-    support = np.zeros(n)
-    louder = np.ones(n)
-    counts = np.ones(n, dtype=bool)
-    one_sided = np.zeros(n, dtype=bool)
+    levels = {e.name: e.level(series.values[e.name], series.hop_s) for e in evidence}
+    n = len(series)
+    absent = np.zeros(n, dtype=bool)  # silent moments: no measure's surroundings include them
+    for item in evidence:
+        if item.absent_at is not None:
+            absent |= levels[item.name] <= item.absent_at
+    primary, support = np.zeros(n), np.zeros(n)
+    louder, counts, one_sided = np.ones(n), np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
     detail: dict[str, dict[str, np.ndarray]] = {}
     for item in evidence:
-        level = item.level(series.values[item.name], series.hop_s)
-        judged = local_rise(level, series.hop_s, floor=item.floor)
+        level = levels[item.name]
+        judged = local_rise(level, series.hop_s, floor=item.floor, absent=absent)
         if item.step is not None:
             steps = judged.rise / item.step
             primary += item.weight * np.clip(steps, 0.0, Z_CAP)

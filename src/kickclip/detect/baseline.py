@@ -8,8 +8,12 @@ does not stand above either side. The spread (how much the surroundings move on 
 the median absolute deviation of those same windows, never less than a floor in the feature's
 own units, so a still or silent stretch cannot make a tiny wiggle look enormous.
 
-Edges are explicit: a side with less than ``min_side_s`` of media is not a side; the moment is
-judged by the other one alone, and a moment with neither (a very short file) by the whole file.
+Silence is not a surrounding: moments marked ``absent`` (near silence) are left out of every
+side, so talk next to a long pause is judged against the talk, not against the pause.
+
+Edges are explicit: a side with less than ``min_side_s`` of media (of sound, for audio) is not a
+side; the moment is judged by the other one alone (``one_sided``: the caller counts it less),
+and a moment with neither (a very short file) by the whole file.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 SIDE_S = 30.0
 GAP_S = 4.0
-MIN_SIDE_S = 10.0
+MIN_SIDE_S = 3.0
 MAD_TO_SD = 1.4826
 
 
@@ -68,23 +72,27 @@ def local_rise(
     side_s: float = SIDE_S,
     gap_s: float = GAP_S,
     min_side_s: float = MIN_SIDE_S,
+    absent: np.ndarray | None = None,
 ) -> Rise:
     """How far each value of ``x`` rises above the higher of its two surroundings."""
     x = np.asarray(x, dtype=float)
+    present = x if absent is None else np.where(absent, np.nan, x)
     if len(x) == 0:
         empty = np.zeros(0)
         return Rise(empty, empty, empty, np.zeros(0, dtype=bool))
     side = max(2, round(side_s / hop_s))
     gap = max(1, round(gap_s / hop_s))
     min_count = min(side, max(2, round(min_side_s / hop_s)))
-    before, before_mad, after, after_mad = _side_stats(x, side, gap, min_count)
+    before, before_mad, after, after_mad = _side_stats(present, side, gap, min_count)
     one_sided = np.isnan(before) != np.isnan(after)
     baseline = np.fmax(before, after)  # a missing side (NaN) leaves the other one to judge
     mad = np.fmax(before_mad, after_mad)
     whole = np.isnan(baseline)
     if whole.any():  # neither side long enough: the whole file is the surroundings
-        median = float(np.median(x))
+        known = present[~np.isnan(present)]
+        known = known if known.size else x
+        median = float(np.median(known))
         baseline[whole] = median
-        mad[whole] = float(np.median(np.abs(x - median)))
+        mad[whole] = float(np.median(np.abs(known - median)))
     spread = np.maximum(MAD_TO_SD * mad, floor)
     return Rise(baseline=baseline, rise=x - baseline, spread=spread, one_sided=one_sided)

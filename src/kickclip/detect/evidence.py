@@ -57,11 +57,20 @@ class Evidence:
     step: float | None = None  # set on the primary measure only
     level: Level = _mean
     gate: float | None = None  # a moment whose level is at or under this is flat
+    absent_at: float | None = None  # where the level is at or under this, the side is silent
 
 
 EVIDENCE: dict[str, tuple[Evidence, ...]] = {
     "audio": (
-        Evidence("rms_db", "dB", floor=1.0, step=3.0, level=loudness_db, gate=AUDIBLE_DB),
+        Evidence(
+            "rms_db",
+            "dB",
+            floor=1.0,
+            step=3.0,
+            level=loudness_db,
+            gate=AUDIBLE_DB,
+            absent_at=SILENCE_DB + 1.0,
+        ),
         Evidence("flux", "onsets", floor=1.0, weight=0.5),
         Evidence("highband_ratio", "treble", floor=0.02, weight=0.25),
         Evidence("flatness", "noisiness", floor=0.01, weight=0.25),
