@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
@@ -38,7 +39,29 @@ CACHE = Path(__file__).parent / ".cache"
 REAL = CACHE / "real"
 DURATION_S = 900.0
 TOLERANCE_S = 3.0
-SWINGS_DB = (0.0, 3.0, 6.0, 10.0)
+OTHER_VOICES = ("auto-editor-example.mp4", "new-commentary.mp3")
+
+
+@dataclass(frozen=True)
+class Condition:
+    label: str
+    swing_db: float  # the talk's level moves once a second by up to this much
+    voices: tuple[str, ...] = ()  # real files the talk is cut from; () = Debian's LibriVox
+    bed_below_db: float = 22.0  # the rain recording under the talk, this far below it
+
+    @property
+    def slug(self) -> str:
+        return f"{self.swing_db:g}db_{'other' if self.voices else 'librivox'}_{self.bed_below_db:g}"
+
+
+CONDITIONS = (
+    Condition("steady", 0.0),
+    Condition("±3 dB", 3.0),
+    Condition("±6 dB", 6.0),
+    Condition("±10 dB", 10.0),
+    Condition("±6 dB, other voices", 6.0, voices=OTHER_VOICES),
+    Condition("±6 dB, loud rain bed (-10 dB)", 6.0, bed_below_db=10.0),
+)
 REPORT = 0.5
 FOOTAGE = ("big_buck_bunny_0_30.webm", "big_buck_bunny_0_30.webm", "auto-editor-example.mp4")
 
@@ -54,15 +77,21 @@ REAL_FILES = {
 }
 
 
-def stream_path(swing_db: float, seed: int) -> Path:
-    """Build (once) the stream of one condition and seed; the picture is shared per seed."""
-    path = CACHE / "eval" / f"speech_{swing_db:g}db_{seed}.mp4"
+def stream_path(condition: Condition, seed: int) -> Path:
+    """Build (once) the stream of one condition and seed."""
+    path = CACHE / "eval" / f"speech_{condition.slug}_{seed}.mp4"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     plan = realistic.plan_events(DURATION_S, seed)
+    voices = [REAL / name for name in condition.voices if (REAL / name).exists()]
     audio = realistic.soundtrack(
-        plan, swing_db=swing_db, seed=seed, ambience_path=REAL / "rain.mp3"
+        plan,
+        swing_db=condition.swing_db,
+        seed=seed,
+        clips=realistic.speech_clips(voices) if condition.voices else None,
+        ambience_path=REAL / "rain.mp3",
+        ambience_below_db=condition.bed_below_db,
     )
     footage = realistic.footage_frames(REAL / FOOTAGE[seed % len(FOOTAGE)], (320, 180), 15)
     part = path.with_name(f".{path.name}")
@@ -75,7 +104,7 @@ def _hits(peak_s: float, spans) -> bool:
     return any(start - TOLERANCE_S <= peak_s <= end + TOLERANCE_S for start, end in spans)
 
 
-def evaluate(swing_db: float, seeds: range, thorough: bool) -> dict:
+def evaluate(condition: Condition, seeds: range, thorough: bool) -> dict:
     kinds = ("shout", "cheer", "sfx", "action", "both")
     found = {k: [0, 0] for k in kinds}
     reported = true_reports = decoys = decoys_top = decoys_reported = 0
@@ -83,7 +112,7 @@ def evaluate(swing_db: float, seeds: range, thorough: bool) -> dict:
     for seed in seeds:
         plan = realistic.plan_events(DURATION_S, seed)
         features = extract_features(
-            open_source(str(stream_path(swing_db, seed))), thorough=thorough
+            open_source(str(stream_path(condition, seed))), thorough=thorough
         )
         highlights = find_highlights(features, clip_duration_s=20, min_gap_s=20, top=20)
         seen = {"audio": plan.audio_events(), "video": plan.video_events()}
@@ -130,16 +159,16 @@ def planted(seeds: range, modes: tuple[bool, ...]) -> None:
         "| precision | R-prec | decoys in top 20 | in top half | scored ≥ 0.5 |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for swing in SWINGS_DB:
+    for condition in CONDITIONS:
         for thorough in modes:
-            r = evaluate(swing, seeds, thorough)
+            r = evaluate(condition, seeds, thorough)
             rec = r["recall"]
-            label = "steady" if swing == 0 else f"±{swing:g} dB"
+            mode = "thorough" if thorough else "default"
             print(
-                f"| {label} | {'thorough' if thorough else 'default'} | {rec['shout']:.2f} | "
-                f"{rec['cheer']:.2f} | {rec['sfx']:.2f} | {rec['action']:.2f} | "
-                f"{rec['both']:.2f} | {r['precision']:.2f} | {r['r_precision']:.2f} | "
-                f"{r['decoys']} | {r['decoys_top']} | {r['decoys_reported']} |",
+                f"| {condition.label} | {mode} | {rec['shout']:.2f} | {rec['cheer']:.2f} "
+                f"| {rec['sfx']:.2f} | {rec['action']:.2f} | {rec['both']:.2f} "
+                f"| {r['precision']:.2f} | {r['r_precision']:.2f} | {r['decoys']} "
+                f"| {r['decoys_top']} | {r['decoys_reported']} |",
                 flush=True,
             )
 

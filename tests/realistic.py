@@ -92,20 +92,37 @@ def _active_rms_db(x: np.ndarray) -> float:
     return float(10 * np.log10(loud.mean()))
 
 
-def speech_clips(extra: tuple[Path, ...] = ()) -> list[np.ndarray]:
-    """Recorded speech utterances, each scaled to the talk's nominal level."""
-    paths = sorted(SPEECH_DIR.glob("librivox/*.wav")) + sorted(SPEECH_DIR.glob("cards/*.wav"))
-    paths += sorted(SPEECH_DIR.glob("*.raw")) + list(extra)
+def speech_clips(paths: list[Path] | None = None) -> list[np.ndarray]:
+    """Recorded speech utterances (Debian's by default), each scaled to the talk's level.
+
+    Recordings are cut at their long pauses, so each utterance is speech.
+    """
+    if paths is None:
+        paths = sorted(SPEECH_DIR.glob("librivox/*.wav")) + sorted(SPEECH_DIR.glob("cards/*.wav"))
+        paths += sorted(SPEECH_DIR.glob("*.raw"))
     if not paths:
         raise FileNotFoundError(
             f"no recorded speech in {SPEECH_DIR}: install Debian's pocketsphinx-testdata"
         )
     clips = []
     for path in paths:
-        x = _read_audio(path)
-        if len(x) > RATE_HZ:
-            clips.append(x * 10 ** ((TALK_DB - _active_rms_db(x)) / 20))
+        for x in _utterances(_read_audio(path)):
+            if len(x) > RATE_HZ:
+                clips.append(x * 10 ** ((TALK_DB - _active_rms_db(x)) / 20))
     return clips
+
+
+def _utterances(x: np.ndarray, *, pause_s: float = 1.0) -> list[np.ndarray]:
+    """The recording cut at its pauses longer than ``pause_s`` (40 dB under its loudest)."""
+    hop = 800
+    frames = x[: len(x) // hop * hop].reshape(-1, hop)
+    power = 10 * np.log10((frames**2).mean(axis=1) + 1e-12)
+    quiet = np.concatenate([[False], power < power.max() - 40, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(int)))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    long = [(a, b) for a, b in runs if b - a >= pause_s * RATE_HZ / hop]
+    bounds = [0] + [i for run in long for i in run] + [len(frames)]
+    return [frames[a:b].ravel() for a, b in zip(bounds[::2], bounds[1::2], strict=True) if b > a]
 
 
 def talk_track(n: int, clips: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -218,7 +235,9 @@ def music(n: int, level_db: float, rng: np.random.Generator) -> np.ndarray:
     return (_at_level(out, level_db) * _envelope(n, 1.0, 1.0)).astype(np.float32)
 
 
-def ambience(n: int, path: Path | None, rng: np.random.Generator) -> np.ndarray:
+def ambience(
+    n: int, path: Path | None, rng: np.random.Generator, below_talk_db: float = 22.0
+) -> np.ndarray:
     """A quiet room or game bed under everything: a real recording looped, else pink noise."""
     if path is not None and path.exists():
         bed = _read_audio(path)
@@ -227,7 +246,7 @@ def ambience(n: int, path: Path | None, rng: np.random.Generator) -> np.ndarray:
         spectrum = np.fft.rfft(rng.standard_normal(n))
         spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / RATE_HZ), 20))
         bed = np.fft.irfft(spectrum, n)
-    return _at_level(bed, TALK_DB - 22).astype(np.float32)
+    return _at_level(bed, TALK_DB - below_talk_db).astype(np.float32)
 
 
 def soundtrack(
@@ -237,13 +256,14 @@ def soundtrack(
     seed: int,
     clips: list[np.ndarray] | None = None,
     ambience_path: Path | None = None,
+    ambience_below_db: float = 22.0,
 ) -> np.ndarray:
     """The whole stream's mono audio at RATE_HZ."""
     rng = np.random.default_rng(seed)
     clips = clips if clips is not None else speech_clips()
     n = int(plan.duration_s * RATE_HZ)
     talk = talk_track(n, clips, rng) * level_walk(n, swing_db, rng)
-    mix = talk + ambience(n, ambience_path, rng)
+    mix = talk + ambience(n, ambience_path, rng, ambience_below_db)
 
     def span(start: float, end: float) -> slice:
         return slice(int(start * RATE_HZ), min(int(end * RATE_HZ), n))
