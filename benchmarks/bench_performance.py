@@ -227,8 +227,20 @@ def measure(method: str, path: Path) -> dict:
         "method": method,
         "wall_s": wall_s,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(usage),
     }
+
+
+def _peak_rss_mb(usage: resource.struct_rusage) -> float:
+    """This process's own peak RSS. ``ru_maxrss`` survives exec on Linux, so a child started
+    by a big parent would report the parent's peak; VmHWM belongs to this process alone."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return usage.ru_maxrss / 1024
 
 
 # --- the report ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ SIDE_S = 30.0
 GAP_S = 4.0
 MIN_SIDE_S = 3.0
 MAD_TO_SD = 1.4826
+CHUNK = 1024  # moments judged at once
 
 
 @dataclass(frozen=True)
@@ -47,20 +48,25 @@ class Rise:
 def _side_stats(
     x: np.ndarray, side: int, gap: int, min_count: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Median and MAD of x[i-gap-side : i-gap] and of x[i+gap+1 : i+gap+1+side] (NaN: too short)."""
+    """Median and MAD of x[i-gap-side : i-gap] and of x[i+gap+1 : i+gap+1+side] (NaN: too short).
+
+    Computed CHUNK moments at a time, so memory stays flat however long the stream is.
+    """
     n = len(x)
     padded = np.concatenate([np.full(side + gap, np.nan), x, np.full(side + gap + 1, np.nan)])
-    windows = sliding_window_view(padded, side)
-    out = []
-    for rows in (windows[:n], windows[2 * gap + side + 1 : 2 * gap + side + 1 + n]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the edges
-            median = np.nanmedian(rows, axis=1)
-            mad = np.nanmedian(np.abs(rows - median[:, None]), axis=1)
-        short = np.sum(~np.isnan(rows), axis=1) < min_count
-        median[short] = np.nan
-        mad[short] = np.nan
-        out += [median, mad]
+    windows = sliding_window_view(padded, side)  # a view: no copy
+    out = [np.full(n, np.nan) for _ in range(4)]
+    for first in range(0, n, CHUNK):
+        last = min(first + CHUNK, n)
+        offset = 2 * gap + side + 1
+        for k, rows in enumerate((windows[first:last], windows[first + offset : last + offset])):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the edges
+                median = np.nanmedian(rows, axis=1)
+                mad = np.nanmedian(np.abs(rows - median[:, None]), axis=1)
+            long_enough = np.sum(~np.isnan(rows), axis=1) >= min_count
+            out[2 * k][first:last] = np.where(long_enough, median, np.nan)
+            out[2 * k + 1][first:last] = np.where(long_enough, mad, np.nan)
     return out[0], out[1], out[2], out[3]
 
 
