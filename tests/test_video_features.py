@@ -162,3 +162,15 @@ def test_default_and_thorough_agree_where_both_decoded_the_keyframe(tmp_path: Pa
     for video in (fast, slow):
         assert video.values["frame_diff"][action].min() > 5 * video.values["frame_diff"][calm].max()
     np.testing.assert_array_equal(fast.values["activity_kbits"], slow.values["activity_kbits"])
+
+
+@pytest.mark.parametrize("thorough", [False, True])
+def test_sampler_holds_a_bounded_number_of_thumbnails(thorough: bool) -> None:
+    """An hour of 2 s keyframes: the pictures kept for frame_diff stay within MAX_LOOKBACK_S."""
+    sampler = video_features.FrameSampler(thorough=thorough, hop_s=HOP_S)
+    frame = av.VideoFrame.from_ndarray(np.zeros((36, 64, 3), dtype=np.uint8), format="rgb24")
+    for index in range(3600 * 4):
+        t = index * 0.25
+        sampler.add(frame, t, is_key=index % 8 == 0)
+    held = len(sampler._recent)
+    assert held <= video_features.MAX_LOOKBACK_S * video_features.SAMPLED_FPS + 2

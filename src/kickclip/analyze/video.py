@@ -96,6 +96,8 @@ class FrameSampler:
         else:
             previous = self._earlier(t - self._lookback_s)
         self._recent.append((t, image))
+        while len(self._recent) > 1 and self._recent[0][0] < t - MAX_LOOKBACK_S:
+            self._recent.popleft()  # memory stays flat in the stream's length
         window = max(int(t // self.hop_s), 0)
         held = self.rows.get(window)
         if held is None or is_key or not held.is_key:
