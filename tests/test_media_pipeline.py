@@ -159,7 +159,10 @@ def test_generate_json_matches_the_contract(stream: Path, workspace: Workspace) 
 
     manager = ClipManager(workspace.db)
     for h in data["highlights"]:
-        assert set(h) == {"start", "end", "score", "clip_type", "features", "id", "filepath"}
+        assert set(h) == {
+            *("start", "end", "score", "clip_type", "reason", "features", "id", "filepath")
+        }
+        assert h["reason"] and isinstance(h["reason"], str)
         assert Path(h["filepath"]).is_file() and decode_duration(h["filepath"])[1] > 0
         assert manager.get_clip(h["id"]).filepath == h["filepath"]
 

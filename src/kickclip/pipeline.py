@@ -29,21 +29,22 @@ def analyze(
     from kickclip.detect import find_highlights
     from kickclip.ingest import open_source
     from kickclip.learn.model_file import load_model
-    from kickclip.rescore import blend
+    from kickclip.rescore import blend, choose, pool_size
 
     media = open_source(source, settings, on_progress=scaled(on_progress, 0.0, 0.05))
     features = extract_features(
         media, thorough=settings.thorough, on_progress=scaled(on_progress, 0.05, 1.0)
     )
-    highlights = find_highlights(
+    candidates = find_highlights(
         features,
         clip_duration_s=settings.clip_duration,
         min_gap_s=settings.min_gap,
-        top=settings.top,
+        top=pool_size(settings.top),
     )
     model = load_model(settings.models_dir)
     if model is not None:
-        highlights = blend(highlights, model.predict_one, model.n_samples_)
+        candidates = blend(candidates, model.predict_one, model.n_samples_)
+    highlights = choose(candidates, settings.top)
     return Analysis(
         media=media,
         duration_s=features.duration_s,

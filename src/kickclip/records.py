@@ -93,10 +93,11 @@ class Highlight:
     clip_type: ClipType
     features: Mapping[str, float]
     heuristic_score: float | None = None  # the detector's own score, before any blending
+    reason: str = ""  # why, in a few words: "loudness +13.0 dB, onsets 12.0σ"
 
-    def with_score(self, score: float) -> Highlight:
+    def with_score(self, score: float, reason: str | None = None) -> Highlight:
         heuristic = self.score if self.heuristic_score is None else self.heuristic_score
-        return replace(self, score=score, heuristic_score=heuristic)
+        return replace(self, score=score, heuristic_score=heuristic, reason=reason or self.reason)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +105,7 @@ class Highlight:
             "end": round(self.end_s, 3),
             "score": round(self.score, 4),
             "clip_type": self.clip_type,
+            "reason": self.reason,
             "features": {name: float(value) for name, value in self.features.items()},
         }
 

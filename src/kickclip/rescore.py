@@ -1,4 +1,7 @@
-"""Blend the detector's heuristic score with the learned taste.
+"""Blend the detector's heuristic score with the learned taste, and choose what is cut.
+
+The detector proposes a pool larger than what is cut (``pool_size``); once a model is trained
+the blended score, not the detector alone, picks the ``--top`` of each type.
 
 reported = (1 - w) · heuristic + w · predicted, with w = n / (n + 20) capped at 0.8, where n is
 the number of ratings the model was trained on: at 10 ratings the model has a third of the say,
@@ -14,6 +17,13 @@ from kickclip.records import Highlight
 
 HALF_TRUST_RATINGS = 20
 MAX_MODEL_WEIGHT = 0.8
+POOL_FACTOR = 3  # candidates per side: this many times --top …
+MIN_POOL = 30  # … and never fewer than this
+
+
+def pool_size(top: int) -> int:
+    return max(POOL_FACTOR * top, MIN_POOL)
+
 
 Predict = Callable[[Mapping[str, float], str], float | None]
 
@@ -36,6 +46,20 @@ def blend(highlights: Sequence[Highlight], predict: Predict, n_ratings: int) -> 
         heuristic = (
             highlight.score if highlight.heuristic_score is None else highlight.heuristic_score
         )
-        score = (1 - weight) * heuristic + weight * min(max(float(predicted), 0.0), 1.0)
-        rescored.append(highlight.with_score(score))
+        taste = min(max(float(predicted), 0.0), 1.0)
+        score = (1 - weight) * heuristic + weight * taste
+        reason = f"{highlight.reason}; your taste: {1 + 4 * taste:.1f}★ predicted"
+        rescored.append(highlight.with_score(score, reason.lstrip("; ")))
     return sorted(rescored, key=lambda h: h.score, reverse=True)
+
+
+def choose(highlights: Sequence[Highlight], top: int) -> list[Highlight]:
+    """The ``top`` best of each clip type, best first overall."""
+    ranked = sorted(highlights, key=lambda h: h.score, reverse=True)
+    taken: dict[str, int] = {}
+    chosen = []
+    for highlight in ranked:
+        if taken.get(highlight.clip_type, 0) < top:
+            taken[highlight.clip_type] = taken.get(highlight.clip_type, 0) + 1
+            chosen.append(highlight)
+    return chosen

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from kickclip.detect.baseline import local_rise
-from kickclip.detect.evidence import EVIDENCE
+from kickclip.detect.evidence import EVIDENCE, describe
 from kickclip.detect.peaks import clip_window, pick_peaks
 from kickclip.records import Features, FeatureSeries, Highlight
 
@@ -106,6 +106,7 @@ def find_highlights(
                     score=score_of(strength[index]),
                     clip_type=series.clip_type,
                     features=summary,
+                    reason=describe(summary, series.clip_type),
                 )
             )
     return sorted(highlights, key=lambda h: h.score, reverse=True)
