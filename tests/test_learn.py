@@ -79,7 +79,7 @@ def test_trainer_saves_loads_and_predicts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content",
     [b"", b"not a pickle at all", b"\x80\x04\x95garbage", None],
-    ids=["empty", "text", "truncated", "old"],
+    ids=["empty", "text", "truncated", "old-unsigned"],
 )
 def test_corrupt_model_file_means_no_model(tmp_path: Path, caplog, content) -> None:
     import joblib
@@ -88,16 +88,27 @@ def test_corrupt_model_file_means_no_model(tmp_path: Path, caplog, content) -> N
     path = tmp_path / "models" / MODEL_FILENAME
     path.parent.mkdir()
     if content is None:
-        joblib.dump({"format_version": 0, "models": {}}, path)
+        joblib.dump({"format_version": 1, "models": {}}, path)
     else:
         path.write_bytes(content)
     trainer = RatingBasedTrainer(manager, tmp_path / "models")
     with caplog.at_level(logging.WARNING):
         assert trainer.predict({"rms_db_z_max": 0.5}, "audio") is None
-        assert load_model(tmp_path / "models") is None
+        assert load_model(tmp_path / "models", manager.model_key()) is None
     assert "model file" in caplog.text
     assert trainer.train_from_ratings() is True  # and a retrain replaces it
     assert trainer.predict({"rms_db_z_max": 0.5}, "audio") is not None
+    aside = path.with_name(MODEL_FILENAME + ".foreign")
+    assert aside.read_bytes() == (content if content is not None else aside.read_bytes())
+
+
+def test_a_model_signed_by_another_library_is_not_loaded(tmp_path: Path) -> None:
+    """Same folder, another database: its key does not match, so the file is not trusted."""
+    ours, _ = fill_store(tmp_path / "ours.db", 12, rated=12)
+    theirs, _ = fill_store(tmp_path / "theirs.db", 12, rated=12, seed=1)
+    assert RatingBasedTrainer(theirs, tmp_path / "models").train_from_ratings()
+    assert RatingBasedTrainer(theirs, tmp_path / "models").model is not None
+    assert RatingBasedTrainer(ours, tmp_path / "models").model is None
 
 
 def test_unwritable_models_dir_keeps_the_old_model(tmp_path: Path) -> None:

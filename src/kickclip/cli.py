@@ -8,6 +8,7 @@ Core modules are imported inside the commands so ``kickclip --help`` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,20 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+class _WarningLine(logging.Handler):
+    """The learner's warnings (an ignored model file, …) as one ``Warning: …`` line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"Warning: {record.getMessage()}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _setup() -> None:
+    learn_log = logging.getLogger("kickclip.learn")
+    if not any(isinstance(h, _WarningLine) for h in learn_log.handlers):
+        learn_log.addHandler(_WarningLine(logging.WARNING))
 
 
 def _option(name: str, **extra: Any) -> Any:

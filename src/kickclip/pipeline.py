@@ -30,6 +30,7 @@ def analyze(
     from kickclip.ingest import open_source
     from kickclip.learn.model_file import load_model
     from kickclip.rescore import blend, choose, pool_size
+    from kickclip.store.clip_manager import read_model_key
 
     media = open_source(source, settings, on_progress=scaled(on_progress, 0.0, 0.05))
     features = extract_features(
@@ -41,7 +42,7 @@ def analyze(
         min_gap_s=settings.min_gap,
         top=pool_size(settings.top),
     )
-    model = load_model(settings.models_dir)
+    model = load_model(settings.models_dir, read_model_key(settings.db))
     if model is not None:
         candidates = blend(candidates, model.predict_one, model.n_samples_)
     highlights = choose(candidates, settings.top)

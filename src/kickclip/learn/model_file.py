@@ -1,13 +1,24 @@
-"""``models/highlight_model.pkl``: saved atomically, loaded tolerantly.
+"""``models/highlight_model.pkl``: signed, saved atomically, loaded once, never trusted blindly.
 
-A missing file means "no model"; a corrupt, truncated or incompatible one also means "no
-model", with a logged warning, never a crash: the next training replaces it.
+The file is a pickle (the fitted models, their scalers, the training data and the metrics),
+and unpickling a file from elsewhere could run any code. So the file starts with an
+HMAC-SHA256 of the pickle, keyed by a secret kept in the clip database (the ratings are the
+truth; the file is a cache of what they taught). A file whose signature does not match this
+database's key is never unpickled: it means "no model", with one warning line, and the next
+training moves it aside to ``highlight_model.pkl.foreign`` instead of silently replacing it.
+
+A missing, corrupt, truncated or incompatible file also means "no model", never a crash. A
+loaded file is kept for the process and read again only when it changes on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import logging
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,20 +27,46 @@ from kickclip.errors import ModelError
 from kickclip.learn.model import HighlightModel
 
 MODEL_FILENAME = "highlight_model.pkl"
-FORMAT_VERSION = 1
+FOREIGN_SUFFIX = ".foreign"
+FORMAT_VERSION = 2
+MAGIC = b"kickclip-model/2\n"
+DIGEST_BYTES = hashlib.sha256().digest_size
 log = logging.getLogger(__name__)
+
+_loaded: dict[Path, tuple[tuple[int, int, bytes], dict[str, Any] | None]] = {}
 
 
 def model_path(models_dir: str | Path) -> Path:
     return Path(models_dir) / MODEL_FILENAME
 
 
-def save_model(
-    model: HighlightModel, models_dir: str | Path, training_data: dict[str, Any]
-) -> Path:
-    """Write the model, its scalers, feature names, training data and metrics atomically."""
-    import joblib
+def _signature(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).digest()
 
+
+def _signed_body(data: bytes, key: bytes) -> bytes | None:
+    """The pickle inside ``data`` when its signature matches ``key``, else None."""
+    head = len(MAGIC)
+    if not data.startswith(MAGIC) or len(data) < head + DIGEST_BYTES:
+        return None
+    signature, body = data[head : head + DIGEST_BYTES], data[head + DIGEST_BYTES :]
+    return body if hmac.compare_digest(signature, _signature(key, body)) else None
+
+
+def is_ours(path: Path, key: bytes) -> bool:
+    try:
+        return _signed_body(path.read_bytes(), key) is not None
+    except OSError:
+        return False
+
+
+def save_model(
+    model: HighlightModel, models_dir: str | Path, training_data: dict[str, Any], *, key: bytes
+) -> Path:
+    """Write the signed model, its scalers, training data and metrics atomically.
+
+    A file already there that this database did not sign is kept as ``….pkl.foreign``.
+    """
     path = model_path(models_dir)
     payload = {
         "format_version": FORMAT_VERSION,
@@ -40,8 +77,13 @@ def save_model(
         "training_data": training_data,
         "metrics": model.metrics_,
     }
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not is_ours(path, key):
+            aside = path.with_name(MODEL_FILENAME + FOREIGN_SUFFIX)
+            os.replace(path, aside)
+            log.warning("kept the model file this library did not write as %s", aside)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{MODEL_FILENAME}.", suffix=".part")
     except OSError as error:
         raise ModelError(
@@ -49,7 +91,7 @@ def save_model(
         ) from None
     try:
         with os.fdopen(fd, "wb") as out:
-            joblib.dump(payload, out)
+            out.write(MAGIC + _signature(key, body) + body)
         os.replace(tmp, path)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
@@ -61,32 +103,55 @@ def save_model(
     return path
 
 
-def load_payload(models_dir: str | Path) -> dict[str, Any] | None:
-    """The saved dict, or None (with a warning when the file exists but cannot be used)."""
-    import joblib
+def load_payload(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:
+    """The saved dict, or None (with one warning when a file is there but cannot be used).
 
-    path = model_path(models_dir)
-    if not path.is_file():
+    Kept per process; read again only when the file's size or modification time changes.
+    """
+    path = model_path(models_dir).absolute()
+    try:
+        stat = path.stat()
+    except OSError:
+        _loaded.pop(path, None)
+        return None
+    stamp = (stat.st_mtime_ns, stat.st_size, key or b"")
+    cached = _loaded.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    payload = _read(path, key)
+    _loaded[path] = (stamp, payload)
+    return payload
+
+
+def _read(path: Path, key: bytes | None) -> dict[str, Any] | None:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        log.warning("ignoring unreadable model file %s (%s)", path, error.strerror or error)
+        return None
+    body = None if key is None else _signed_body(data, key)
+    if body is None:
+        log.warning(
+            "ignoring model file %s: it was not written by this clip library "
+            "(never loaded: a model file can run code); train to replace it",
+            path,
+        )
         return None
     try:
-        payload = joblib.load(path)
-    except Exception as error:  # any unpickling failure means "no model"
-        log.warning(
-            "ignoring unreadable model file %s (%s); retrain to replace it",
-            path,
-            error.__class__.__name__,
-        )
+        payload = pickle.load(io.BytesIO(body))
+    except Exception as error:  # signed but unreadable: a library upgrade, a disk fault
+        log.warning("ignoring unreadable model file %s (%s)", path, error.__class__.__name__)
         return None
     if (
         not isinstance(payload, dict)
         or payload.get("format_version") != FORMAT_VERSION
         or not isinstance(payload.get("model"), HighlightModel)
     ):
-        log.warning("ignoring incompatible model file %s; retrain to replace it", path)
+        log.warning("ignoring incompatible model file %s; train to replace it", path)
         return None
     return payload
 
 
-def load_model(models_dir: str | Path) -> HighlightModel | None:
-    payload = load_payload(models_dir)
+def load_model(models_dir: str | Path, key: bytes | None) -> HighlightModel | None:
+    payload = load_payload(models_dir, key)
     return None if payload is None else payload["model"]

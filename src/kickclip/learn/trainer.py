@@ -1,8 +1,9 @@
 """RatingBasedTrainer: learn the user's taste from the clip store's ratings.
 
 Training needs ``min_samples`` rated clips (10 by default); after that, ``should_auto_train``
-asks for a retrain every ``auto_train_every`` (5) new ratings. The model file is re-read when
-it changes on disk, so the web UI sees a model the CLI trained.
+asks for a retrain every ``auto_train_every`` (5) new ratings. The model file is signed with
+the store's key and re-read only when it changes on disk, so the web UI sees a model the CLI
+trained (see ``model_file``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.learn.model import HighlightModel
-from kickclip.learn.model_file import load_payload, model_path, save_model
+from kickclip.learn.model_file import load_payload, save_model
 from kickclip.store.clip_manager import ClipManager, utc_now
 
 log = logging.getLogger(__name__)
@@ -34,19 +35,17 @@ class RatingBasedTrainer:
         self.models_dir = Path(models_dir)
         self.auto_train_every = auto_train_every
         self.min_samples = min_samples
-        self._cache: tuple[float, dict[str, Any] | None] | None = None
+        self._key: bytes | None = None
 
     # --- the saved model, re-read when the file changes ----------------------------------------
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = self.manager.model_key()
+        return self._key
+
     def _payload(self) -> dict[str, Any] | None:
-        path = model_path(self.models_dir)
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            self._cache = None
-            return None
-        if self._cache is None or self._cache[0] != mtime:
-            self._cache = (mtime, load_payload(self.models_dir))
-        return self._cache[1]
+        return load_payload(self.models_dir, self.key)
 
     @property
     def model(self) -> HighlightModel | None:
@@ -69,7 +68,8 @@ class RatingBasedTrainer:
         save_model(
             model,
             self.models_dir,
-            {
+            key=self.key,
+            training_data={
                 "features": features,
                 "clip_types": clip_types,
                 "ratings": ratings,

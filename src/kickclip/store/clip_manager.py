@@ -155,6 +155,10 @@ class ClipManager:
         except sqlite3.Error as error:
             raise StoreError(f"cannot read clip database {self.db_path}: {error}") from None
 
+    def model_key(self) -> bytes:
+        """The key that signs this database's model file (see ``learn.model_file``)."""
+        return bytes.fromhex(self._read("SELECT value FROM secrets WHERE name = 'model_key'")[0][0])
+
     # --- writing ---------------------------------------------------------------------------------
     def register_clip(
         self,
@@ -301,6 +305,20 @@ class ClipManager:
             "video_clips": by_type["video"]["total"],
             "by_type": by_type,
         }
+
+
+def read_model_key(db_path: str | Path) -> bytes | None:
+    """The model key of an existing database, read only (None: no database or no key yet)."""
+    path = Path(db_path)
+    if not path.is_file():
+        return None
+    try:  # query_only: nothing written; a plain connection still tidies its WAL files away
+        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as db:
+            db.execute("PRAGMA query_only = 1")
+            row = db.execute("SELECT value FROM secrets WHERE name = 'model_key'").fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else bytes.fromhex(row[0])
 
 
 def _as_id(clip_id: object) -> int:

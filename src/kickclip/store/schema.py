@@ -6,6 +6,7 @@ date; each migration runs once and is recorded in ``schema_migrations``.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,10 +45,24 @@ def _unrated_index(db: sqlite3.Connection) -> None:
     )
 
 
+def _secrets(db: sqlite3.Connection) -> None:
+    """A random key, kept with the ratings, that signs the model file trained from them.
+
+    The model file is a pickle; a pickle from elsewhere could run code when loaded. Only a
+    file signed with this database's key is ever unpickled.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "INSERT OR IGNORE INTO secrets (name, value) VALUES ('model_key', ?)",
+        (secrets.token_hex(32),),
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
     ("0003_unrated_index", _unrated_index),
+    ("0004_secrets", _secrets),
 )
 
 

@@ -1,0 +1,64 @@
+"""A model file from elsewhere never runs code: not through stats, analyze, train or the web UI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import Workspace, fill_store
+from kickclip.cli import app
+from kickclip.learn import model_file
+from kickclip.learn.model_file import MODEL_FILENAME
+from kickclip.settings import Settings
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: what a hostile model file could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+def _plant(models: Path, marker: Path) -> Path:
+    models.mkdir(parents=True, exist_ok=True)
+    path = models / MODEL_FILENAME
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    return path
+
+
+def test_crafted_model_file_runs_nothing(workspace: Workspace, sample_video: Path) -> None:
+    fill_store(workspace.db, 12, rated=12)
+    marker = workspace.root / "pwned"
+    crafted = _plant(workspace.models, marker)
+    runner = CliRunner()
+
+    for args in (["stats"], ["analyze", str(sample_video), "--clip-duration", "4"]):
+        model_file._loaded.clear()  # each command is a process of its own, warning once
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert not marker.exists(), args
+        assert "not written by this clip library" in result.stderr, args
+
+    from kickclip.webui.rate_tab import statistics_markdown
+
+    statistics_markdown(Settings(db=workspace.db, out=workspace.out, models_dir=workspace.models))
+    assert not marker.exists()
+
+    result = runner.invoke(app, ["train"])
+    assert result.exit_code == 0, result.output
+    assert not marker.exists()
+    # The stranger's file is kept aside, never silently replaced; ours now stands in its place.
+    aside = crafted.with_name(MODEL_FILENAME + ".foreign")
+    assert aside.read_bytes() == pickle.dumps(_Payload(marker))
+    assert crafted.read_bytes().startswith(b"kickclip-model/2\n")
+    stats = runner.invoke(app, ["stats", "--json"])
+    assert stats.exit_code == 0
+    assert json.loads(stats.stdout)["model"]["model_trained"] is True
+    assert not marker.exists()
