@@ -365,6 +365,38 @@ def rate(
 
 
 @app.command()
+def explain(
+    clip_id: Annotated[str, typer.Argument(help="The clip's id (see kickclip clips).")],
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Why this clip: what rose above its surroundings, and what the model made of it.
+
+    Example: kickclip explain 7
+    """
+    from kickclip.errors import ClipNotFound
+    from kickclip.explain import explain as explain_clip
+
+    with user_errors():
+        if not clip_id.isdigit():
+            raise ClipNotFound(clip_id)
+        manager = _store(db)
+        explanation = explain_clip(manager, _trainer(manager, models_dir), int(clip_id))
+    if as_json:
+        _print_json(explanation.to_json())
+        return
+    out.print(f"Clip {explanation.clip_id}: {explanation.reason}", highlight=False)
+    if explanation.predicted_stars is None:
+        return
+    out.print(f"Predicted: {explanation.predicted_stars:.1f} stars", highlight=False)
+    table = Table("feature", "value", "effect (stars)")
+    for item in explanation.contributions:
+        table.add_row(item["feature"], f"{item['value']:.3g}", f"{item['effect']:+.2f}")
+    out.print(table)
+
+
+@app.command()
 def train(
     min_samples: Annotated[int, typer.Option(min=2, help="Rated clips needed to train.")] = 10,
     db: DbOption = SETTING_BY_NAME["db"].default,

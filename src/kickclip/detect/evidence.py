@@ -88,16 +88,22 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
 }
 
 
-def describe(features: Mapping[str, float], clip_type: str) -> str:
-    """The evidence behind a highlight in a few words: "loudness +12.9 dB, onsets 4.1σ"."""
+def describe(features: Mapping[str, float], clip_type: str, *, baselines: bool = False) -> str:
+    """The evidence behind a highlight in a few words: "loudness +12.9 dB, onsets 4.1σ".
+
+    ``baselines`` adds what each primary measure rose above: "… dB over -27.1 dBFS".
+    """
     parts = []
     for item in EVIDENCE.get(clip_type, ()):
         rise = features.get(f"{item.name}_rise_max")
         z = features.get(f"{item.name}_z_max")
+        base = features.get(f"{item.name}_baseline") if baselines else None
         if item.name == "rms_db" and rise is not None:
-            parts.append(f"loudness {rise:+.1f} dB")
+            over = "" if base is None else f" over the {base:.1f} dBFS around it"
+            parts.append(f"loudness {rise:+.1f} dB{over}")
         elif item.level is activity_octaves and rise is not None:
-            parts.append(f"motion ×{2**rise:.1f}")
+            over = "" if base is None else f" over {2**base - STILL_KBPS:.0f} kbit/s around it"
+            parts.append(f"motion ×{2**rise:.1f}{over}")
         elif z is not None and z >= 1.0:
             parts.append(f"{item.unit} {z:.1f}σ")
     return ", ".join(parts)

@@ -26,14 +26,37 @@ def load_unrated(settings: Settings) -> tuple[Any, Any, str]:
     return gr.update(choices=choices, value=first), video, status
 
 
-def show_clip(settings: Settings, choice: str | None) -> str | None:
+def show_clip(settings: Settings, choice: str | None) -> tuple[str | None, str]:
+    """The clip's file for the player, and why it was picked."""
     if not choice:
-        return None
+        return None, ""
     manager, _ = store(settings)
     try:
-        return str(inside_clips(settings, manager.get_clip(clip_id_of(choice)).filepath))
+        path = str(inside_clips(settings, manager.get_clip(clip_id_of(choice)).filepath))
     except KickclipError as error:
         raise gr.Error(str(error)) from None
+    return path, why_markdown(settings, choice)
+
+
+def why_markdown(settings: Settings, choice: str | None) -> str:
+    """The "Why this clip" panel: detector evidence, predicted stars, signed contributions."""
+    from kickclip.explain import explain
+
+    if not choice:
+        return ""
+    manager, trainer = store(settings)
+    try:
+        explanation = explain(manager, trainer, clip_id_of(choice))
+    except KickclipError as error:
+        return f"**Why this clip**: {error}"
+    text = f"**Why this clip**: {explanation.reason}"
+    if explanation.contributions:
+        rows = "\n".join(
+            f"| {c['feature']} | {c['value']:.3g} | {c['effect']:+.2f} |"
+            for c in explanation.contributions[:5]
+        )
+        text += f"\n\n| feature | value | effect (stars) |\n|---|---|---|\n{rows}"
+    return text
 
 
 def _train_in_background(settings: Settings) -> None:
@@ -115,6 +138,7 @@ def build(settings: Settings) -> None:
         status = gr.Markdown()
     clip = gr.Dropdown(label="Unrated clip", choices=[], interactive=True)
     video = gr.Video(label="Preview", interactive=False)
+    why = gr.Markdown(elem_id="why-panel")
     stars = gr.Radio(STARS, label="Your rating")
     submit = gr.Button("Submit Rating", variant="primary")
     with gr.Row():
@@ -127,7 +151,7 @@ def build(settings: Settings) -> None:
     load.click(
         partial(load_unrated, settings), outputs=[clip, video, status], api_name="load_unrated"
     )
-    clip.change(partial(show_clip, settings), inputs=clip, outputs=video, api_name=False)
+    clip.change(partial(show_clip, settings), inputs=clip, outputs=[video, why], api_name=False)
     submit.click(
         partial(submit_rating, settings),
         inputs=[clip, stars],

@@ -1,0 +1,65 @@
+"""Why this clip: the detector's evidence and the learned taste's, for one stored clip.
+
+The detector's part reads the clip's own features: which measure rose, by how much in its
+natural unit, above what baseline. The model's part asks the trained model what it predicts and
+what each feature did to that prediction: a feature's *effect* is the prediction with the
+feature as the clip has it minus the prediction with that feature unknown (the model then uses
+the typical value of the clips it was trained on), in stars, signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kickclip.detect.evidence import describe
+
+if TYPE_CHECKING:
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager
+
+SHOWN_CONTRIBUTIONS = 10
+
+
+@dataclass(frozen=True)
+class Explanation:
+    clip_id: int
+    reason: str  # the detector's evidence against its baselines, then the taste's verdict
+    predicted_stars: float | None
+    contributions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.clip_id,
+            "predicted_stars": self.predicted_stars,
+            "reason": self.reason,
+            "contributions": list(self.contributions),
+        }
+
+
+def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> Explanation:
+    clip = manager.get_clip(clip_id)
+    features = dict(clip.features)
+    reason = describe(features, clip.clip_type, baselines=True) or (
+        "detected before kickclip recorded its evidence"
+    )
+    model = trainer.model
+    if model is None:
+        progress = trainer.get_training_progress()
+        wait = f"no model yet: {progress['needed']} more ratings to train"
+        return Explanation(clip.id, f"{reason}; {wait}", None)
+    predicted = model.predict_one(features, clip.clip_type)
+    contributions = []
+    for name in model.feature_names_:
+        if name not in features:
+            continue
+        without = {k: v for k, v in features.items() if k != name}
+        effect = 4 * (predicted - model.predict_one(without, clip.clip_type))
+        contributions.append({"feature": name, "value": features[name], "effect": effect})
+    contributions.sort(key=lambda c: abs(c["effect"]), reverse=True)
+    shown = tuple(
+        {**c, "value": round(c["value"], 4), "effect": round(c["effect"], 3)}
+        for c in contributions[:SHOWN_CONTRIBUTIONS]
+    )
+    stars = round(1 + 4 * predicted, 2)
+    return Explanation(clip.id, f"{reason}; your taste: {stars:.1f}★ predicted", stars, shown)
