@@ -65,7 +65,7 @@ def test_trainer_saves_loads_and_predicts(tmp_path: Path) -> None:
     assert (progress["ready_for_training"], progress["needed"]) == (False, 1)
     manager.rate_clip(10, 3)
     assert trainer.train_from_ratings(min_samples=10) is True
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [MODEL_FILENAME]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [MODEL_FILENAME, "versions"]
     high = trainer.predict({"rms_db_z_max": 0.95, "motion_mean": 0.5, "noise": 0.5}, "audio")
     low = trainer.predict({"rms_db_z_max": 0.05, "motion_mean": 0.5, "noise": 0.5}, "audio")
     assert 0 <= low < high <= 1

@@ -457,6 +457,92 @@ def stats(
         )
 
 
+# --- model versions ------------------------------------------------------------------------------
+models_app = typer.Typer(
+    help="Model versions: every training is kept with its metrics; choose or compare them.\n\n"
+    "Examples: kickclip models · kickclip models use 3 · kickclip models compare 3 5",
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(models_app, name="models")
+
+
+def _metric(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+@models_app.callback(invoke_without_command=True)
+def models(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """List the model versions, oldest first; the active one is marked."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with user_errors():
+        listed = _trainer(_store(db), models_dir).versions()
+    if as_json:
+        _print_json(listed)
+        return
+    if not listed:
+        out.print("No model versions yet: rate 10 clips, then `kickclip train`.")
+        return
+    table = Table("version", "active", "trained at", "ratings", "CV error (stars)", "Spearman")
+    for version in listed:
+        table.add_row(
+            str(version["version"]) + ("" if version["kept"] else " (pruned)"),
+            "●" if version["active"] else "",
+            str(version["trained_at"] or "")[:19].replace("T", " "),
+            str(version["n_ratings"]),
+            _metric(version["cv_mae"]),
+            _metric(version["spearman"]),
+        )
+    out.print(table)
+
+
+@models_app.command("use")
+def models_use(
+    version: Annotated[int, typer.Argument(metavar="VERSION", help="See `kickclip models`.")],
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Make a kept version the active model; the next retrain counts ratings from now."""
+    with user_errors():
+        chosen = _trainer(_store(db), models_dir).use(version)
+    out.print(
+        f"Model version {chosen['version']} is active (trained on {chosen['n_ratings']} ratings)",
+        highlight=False,
+    )
+
+
+@models_app.command("compare")
+def models_compare(
+    version_a: Annotated[int, typer.Argument(metavar="A")],
+    version_b: Annotated[int, typer.Argument(metavar="B")],
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Score two versions on the ratings neither was trained on.
+
+    Example: kickclip models compare 2 5
+    """
+    with user_errors():
+        result = _trainer(_store(db), models_dir).compare(version_a, version_b)
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("version", "error (stars)", "Spearman")
+    for side in (result["a"], result["b"]):
+        table.add_row(str(side["version"]), _metric(side["mae"]), _metric(side["spearman"]))
+    out.print(f"On {result['n_ratings']} ratings neither version saw:", highlight=False)
+    out.print(table)
+    if result["better"] is not None:
+        out.print(f"Version {result['better']} is closer to your ratings.", highlight=False)
+
+
 @app.command(name="export")
 def export_(
     file: Annotated[Path, typer.Argument(help="A .csv or .json file to write.")],

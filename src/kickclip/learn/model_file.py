@@ -20,10 +20,12 @@ import logging
 import os
 import pickle
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kickclip.errors import ModelError
+from kickclip.learn import versions
 from kickclip.learn.model import HighlightModel
 
 MODEL_FILENAME = "highlight_model.pkl"
@@ -60,38 +62,17 @@ def is_ours(path: Path, key: bytes) -> bool:
         return False
 
 
-def save_model(
-    model: HighlightModel, models_dir: str | Path, training_data: dict[str, Any], *, key: bytes
-) -> Path:
-    """Write the signed model, its scalers, training data and metrics atomically.
-
-    A file already there that this database did not sign is kept as ``….pkl.foreign``.
-    """
-    path = model_path(models_dir)
-    payload = {
-        "format_version": FORMAT_VERSION,
-        "model": model,
-        "models": model.models_,
-        "scalers": model.scalers_,
-        "feature_names": model.feature_names_,
-        "training_data": training_data,
-        "metrics": model.metrics_,
-    }
-    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+def _write_atomically(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and not is_ours(path, key):
-            aside = path.with_name(MODEL_FILENAME + FOREIGN_SUFFIX)
-            os.replace(path, aside)
-            log.warning("kept the model file this library did not write as %s", aside)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{MODEL_FILENAME}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
         raise ModelError(
             f"cannot write the model to {path.parent}: {error.strerror or error}"
         ) from None
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + _signature(key, body) + body)
+            out.write(data)
         os.replace(tmp, path)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
@@ -100,7 +81,76 @@ def save_model(
                 f"cannot write the model to {path}: {error.strerror or error}"
             ) from None
         raise
+
+
+def _signed(payload: dict[str, Any], key: bytes) -> bytes:
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return MAGIC + _signature(key, body) + body
+
+
+def _make_active(models_dir: str | Path, data: bytes, key: bytes) -> Path:
+    """Put signed ``data`` in the active place; a file this database did not sign is kept."""
+    path = model_path(models_dir)
+    if path.exists() and not is_ours(path, key):
+        aside = path.with_name(MODEL_FILENAME + FOREIGN_SUFFIX)
+        try:
+            os.replace(path, aside)
+        except OSError as error:
+            raise ModelError(f"cannot move {path} aside: {error.strerror or error}") from None
+        log.warning("kept the model file this library did not write as %s", aside)
+    _write_atomically(path, data)
     return path
+
+
+def save_model(
+    model: HighlightModel, models_dir: str | Path, training_data: dict[str, Any], *, key: bytes
+) -> Path:
+    """Keep the model as a new version and make it the active one; return the active path.
+
+    The version (``versions/vNNNN.pkl`` with its metrics in ``vNNNN.json``) is written
+    first, then the active file, each atomically. A file already in the active place that
+    this database did not sign is kept as ``….pkl.foreign``.
+    """
+    version = versions.claim(models_dir)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "version": version,
+        "model": model,
+        "models": model.models_,
+        "scalers": model.scalers_,
+        "feature_names": model.feature_names_,
+        "training_data": training_data,
+        "metrics": model.metrics_,
+    }
+    data = _signed(payload, key)
+    _write_atomically(versions.model_file(models_dir, version), data)
+    versions.describe(models_dir, version, model.metrics_, training_data)
+    path = _make_active(models_dir, data, key)
+    versions.prune(models_dir, keep=version)
+    return path
+
+
+def activate(models_dir: str | Path, version: int, *, key: bytes) -> dict[str, Any]:
+    """Make a kept version the active model; its payload, marked with when it was chosen."""
+    payload = load_version(models_dir, version, key)
+    payload["activated_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+    _make_active(models_dir, _signed(payload, key), key)
+    return payload
+
+
+def load_version(models_dir: str | Path, version: int, key: bytes) -> dict[str, Any]:
+    """A kept version's payload; ModelError when it is unknown, pruned or not ours."""
+    path = versions.model_file(models_dir, version)
+    if not path.is_file():
+        known = [v["version"] for v in versions.listed(models_dir) if v["kept"]]
+        raise ModelError(
+            f"no model version {version} in {Path(models_dir)}"
+            + (f" (kept: {', '.join(map(str, known))})" if known else " (train one first)")
+        )
+    payload = _read(path, key)
+    if payload is None:
+        raise ModelError(f"model version {version} ({path}) cannot be used; see the warning")
+    return payload
 
 
 def load_payload(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:

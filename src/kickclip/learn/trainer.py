@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from kickclip.errors import ModelError
+from kickclip.learn import versions
 from kickclip.learn.model import HighlightModel
-from kickclip.learn.model_file import load_payload, save_model
+from kickclip.learn.model_file import activate, load_payload, load_version, save_model
 from kickclip.store.clip_manager import ClipManager, utc_now
 
 log = logging.getLogger(__name__)
@@ -89,7 +93,12 @@ class RatingBasedTrainer:
         payload = self._payload()
         rated = self.manager.count_rated_since(None)
         trained_at = payload["training_data"].get("trained_at") if payload else None
-        since = self.manager.count_rated_since(trained_at) if payload else rated
+        # A version chosen with `models use` counts from when it was chosen, so the user's
+        # choice is not replaced by the very next rating.
+        counted_from = (
+            max(filter(None, (trained_at, payload.get("activated_at")))) if payload else None
+        )
+        since = self.manager.count_rated_since(counted_from) if payload else rated
         if payload is None:
             next_in = max(self.min_samples - rated, 0)
         else:
@@ -103,9 +112,66 @@ class RatingBasedTrainer:
             "ratings_since_training": since,
             "next_auto_train_in": next_in,
             "last_trained_at": trained_at,
+            "active_version": payload.get("version") if payload else None,
             "metrics": payload["metrics"] if payload else None,
         }
 
     def should_auto_train(self) -> bool:
         progress = self.get_training_progress()
         return progress["ready_for_training"] and progress["next_auto_train_in"] == 0
+
+    # --- versions: list, choose, compare ------------------------------------------------------
+    def versions(self) -> list[dict[str, Any]]:
+        """Every training, oldest first, in the shape ``kickclip models --json`` prints."""
+        payload = self._payload()
+        active = payload.get("version") if payload else None
+        return [
+            {
+                "version": record["version"],
+                "active": record["version"] == active,
+                "trained_at": record.get("trained_at"),
+                "n_ratings": record.get("n_ratings"),
+                "cv_mae": record.get("cv_mae"),
+                "spearman": record.get("spearman"),
+                "per_type": record.get("per_type", {}),
+                "kept": record["kept"],
+            }
+            for record in versions.listed(self.models_dir)
+        ]
+
+    def use(self, version: int) -> dict[str, Any]:
+        """Make a kept version the active model; later ratings count from now."""
+        activate(self.models_dir, version, key=self.key)
+        return next(v for v in self.versions() if v["version"] == version)
+
+    def compare(self, version_a: int, version_b: int) -> dict[str, Any]:
+        """Score two versions on the ratings neither was trained on (MAE in stars, Spearman)."""
+        from scipy.stats import spearmanr
+
+        payloads = {v: load_version(self.models_dir, v, self.key) for v in (version_a, version_b)}
+        seen = set()
+        for payload in payloads.values():
+            seen.update(payload["training_data"].get("clip_ids", ()))
+        fresh = [clip for clip in self.manager.rated_clips() if clip.id not in seen]
+        if not fresh:
+            raise ModelError(
+                f"no ratings that neither version {version_a} nor {version_b} was trained on; "
+                "rate more clips, then compare"
+            )
+        stars = np.array([clip.rating for clip in fresh], dtype=float)
+        scored = {}
+        for version, payload in payloads.items():
+            predicted = 1 + 4 * payload["model"].predict(
+                [clip.features for clip in fresh], [clip.clip_type for clip in fresh]
+            )
+            rho = None
+            if len(fresh) > 2 and np.ptp(stars) > 0 and np.ptp(predicted) > 0:
+                rho = round(float(spearmanr(predicted, stars)[0]), 4)
+            scored[version] = {
+                "version": version,
+                "mae": round(float(np.mean(np.abs(predicted - stars))), 4),
+                "spearman": rho,
+            }
+        a, b = scored[version_a], scored[version_b]
+        better = None if a["mae"] == b["mae"] else (version_a if a["mae"] < b["mae"] else version_b)
+        return {"n_ratings": len(fresh), "a": a, "b": b, "better": better}
