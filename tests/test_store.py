@@ -126,11 +126,12 @@ def test_seed_database_is_migrated_without_loss(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         names = [r[0] for r in db.execute("SELECT name FROM schema_migrations ORDER BY name")]
     assert names == [
-        *("0001_seed_clips_table", "0002_indexes", "0003_unrated_index", "0004_secrets")
+        *("0001_seed_clips_table", "0002_indexes", "0003_unrated_index", "0004_secrets"),
+        "0005_tags",
     ]
     ClipManager(path)  # opening again applies nothing twice
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 4
+        assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 5
         key = db.execute("SELECT value FROM secrets").fetchall()
     assert len(key) == 1 and len(bytes.fromhex(key[0][0])) == 32 == len(manager.model_key())
 

@@ -75,7 +75,7 @@ def test_rate_flow_trains_the_model(library: Settings) -> None:
 
 
 def test_browse_only_serves_clips(library: Settings) -> None:
-    gallery, dropdown = browse_tab.refresh_gallery(library)
+    gallery, dropdown, _tags = browse_tab.refresh_gallery(library)
     assert gallery and all(Path(image).is_file() for image, _ in gallery)
     _preview, download = browse_tab.select_clip(
         library,
@@ -168,7 +168,7 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
             client.predict(choice, rate_tab.STARS[number % 5], api_name="/rate")
         summary, model = client.predict(api_name="/train")
         assert "Model trained" in model and "10** rated" in summary
-        gallery, dropdown = client.predict(api_name="/refresh_gallery")
+        gallery, dropdown, _tags = client.predict(None, api_name="/refresh_gallery")
         assert len(gallery) == 10
     finally:
         app.close()

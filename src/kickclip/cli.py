@@ -299,23 +299,28 @@ def serve(
 @app.command()
 def clips(
     unrated: Annotated[bool, typer.Option("--unrated", help="Only clips not rated yet.")] = False,
+    tag: Annotated[str | None, typer.Option(help="Only clips with this tag.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many clips to list.")] = 50,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
 ) -> None:
     """List clips, newest first.
 
-    Example: kickclip clips --unrated --limit 10
+    Example: kickclip clips --unrated --limit 10 · kickclip clips --tag funny
     """
     with user_errors():
-        records = _store(db).list_clips(limit=limit, unrated_only=unrated)
+        records = _store(db).list_clips(limit=limit, unrated_only=unrated, tag=tag)
     if as_json:
         _print_json([record.to_json() for record in records])
         return
     if not records:
-        out.print("No clips yet: run `kickclip generate SOURCE` or `kickclip demo`.")
+        out.print(
+            f"No clips tagged {tag!r}."
+            if tag
+            else "No clips yet: run `kickclip generate SOURCE` or `kickclip demo`."
+        )
         return
-    table = Table("id", "type", "time", "score", "rating", "file")
+    table = Table("id", "type", "time", "score", "rating", "tags", "file")
     for record in records:
         table.add_row(
             str(record.id),
@@ -323,6 +328,7 @@ def clips(
             f"{_clock(record.start_time)}–{_clock(record.end_time)}",
             f"{record.score:.2f}",
             _stars(record.rating),
+            " ".join(record.tags),
             record.filename,
         )
     out.print(table)
@@ -362,6 +368,55 @@ def rate(
             f"Warning: the rating is saved, but training failed: {outcome.training_error}",
             markup=False,
         )
+
+
+ClipIdArgument = Annotated[str, typer.Argument(metavar="ID", help="Clip id (kickclip clips).")]
+TagsArgument = Annotated[list[str], typer.Argument(metavar="TAG...", help="One or more tags.")]
+
+
+def _tag(clip_id: str, tags: list[str], db: Path, *, remove: bool, as_json: bool) -> None:
+    from kickclip.errors import ClipNotFound
+
+    with user_errors():
+        if not clip_id.isdigit():
+            raise ClipNotFound(clip_id)
+        record = _store(db).tag_clip(int(clip_id), tags, remove=remove)
+    if as_json:
+        _print_json({"id": record.id, "tags": list(record.tags)})
+        return
+    out.print(
+        f"Clip {record.id} tags: {' '.join(record.tags) or '(none)'}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
+def tag(
+    clip_id: ClipIdArgument,
+    tags: TagsArgument,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Tag a clip (lower case; letters, digits, - and _). Filter with `clips --tag`.
+
+    Example: kickclip tag 7 funny clutch
+    """
+    _tag(clip_id, tags, db, remove=False, as_json=as_json)
+
+
+@app.command()
+def untag(
+    clip_id: ClipIdArgument,
+    tags: TagsArgument,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Remove tags from a clip.
+
+    Example: kickclip untag 7 clutch
+    """
+    _tag(clip_id, tags, db, remove=True, as_json=as_json)
 
 
 @app.command()

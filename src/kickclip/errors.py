@@ -24,6 +24,10 @@ class InvalidClip(InvalidInput):
     """Clip fields that cannot be registered (times, type, features)."""
 
 
+class InvalidTag(InvalidInput):
+    """A tag that is empty, too long or made of other than letters, digits, - and _."""
+
+
 class ClipNotFound(KickclipError, KeyError):
     """No clip with that id."""
 

@@ -13,22 +13,24 @@ import math
 import numbers
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kickclip.errors import ClipNotFound, InvalidClip, InvalidRating, StoreError
+from kickclip.errors import ClipNotFound, InvalidClip, InvalidRating, InvalidTag, StoreError
 from kickclip.records import CLIP_TYPES
 from kickclip.store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
 COLUMNS = (
     "id, filename, filepath, start_time, end_time, duration, score, clip_type, features, "
-    "rating, created_at, rated_at, source_url"
+    "rating, created_at, rated_at, source_url, "
+    "(SELECT group_concat(tag, ' ') FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags"
 )
+TAG_MAX_CHARS = 32
 
 
 def utc_now() -> str:
@@ -53,6 +55,7 @@ class ClipRecord:
     created_at: str = ""
     rated_at: str | None = None
     source_url: str | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def thumbnail_path(self) -> Path | None:
@@ -67,6 +70,7 @@ class ClipRecord:
     def from_row(cls, row: sqlite3.Row) -> ClipRecord:
         values = dict(row)
         values["features"] = json.loads(values["features"])
+        values["tags"] = tuple(sorted((values.get("tags") or "").split()))
         return cls(**values)
 
 
@@ -78,6 +82,20 @@ def validate_rating(rating: object) -> int:
     if not 1 <= int(rating) <= 5:
         raise InvalidRating(f"rating must be from 1 to 5, got {int(rating)}")
     return int(rating)
+
+
+def validate_tag(tag: object) -> str:
+    """A tag as stored: lower case, inner spaces as "-", letters, digits, "-" and "_" only."""
+    if not isinstance(tag, str):
+        raise InvalidTag(f"a tag must be text, got {tag!r}")
+    clean = "-".join(tag.strip().lower().split())
+    if not clean:
+        raise InvalidTag("a tag cannot be empty")
+    if len(clean) > TAG_MAX_CHARS:
+        raise InvalidTag(f"tag {clean[:40]!r} is longer than {TAG_MAX_CHARS} characters")
+    if not all(char.isalnum() or char in "-_" for char in clean):
+        raise InvalidTag(f"tag {clean!r} may hold only letters, digits, '-' and '_'")
+    return clean
 
 
 def _finite(name: str, value: object) -> float:
@@ -213,12 +231,52 @@ class ClipManager:
             raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
         return self.get_clip(clip_id)
 
+    def tag_clip(self, clip_id: int, tags: Iterable[str], *, remove: bool = False) -> ClipRecord:
+        """Add (or with ``remove``, take away) tags; one transaction; the updated clip."""
+        clean = sorted({validate_tag(tag) for tag in tags})
+        if not clean:
+            raise InvalidTag("name at least one tag")
+        return self._change_tags(clip_id, [] if remove else clean, clean if remove else [])
+
+    def set_tags(self, clip_id: int, tags: Iterable[str]) -> ClipRecord:
+        """Make ``tags`` the clip's tags, exactly (none: untag all); one transaction."""
+        wanted = {validate_tag(tag) for tag in tags}
+        current = set(self.get_clip(clip_id).tags)
+        return self._change_tags(clip_id, sorted(wanted - current), sorted(current - wanted))
+
+    def _change_tags(self, clip_id: int, add: list[str], remove: list[str]) -> ClipRecord:
+        clip_id = _as_id(clip_id)
+        try:
+            with self._write() as db:
+                if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is None:
+                    raise ClipNotFound(clip_id)
+                db.executemany(
+                    "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?, ?)",
+                    [(clip_id, tag) for tag in add],
+                )
+                db.executemany(
+                    "DELETE FROM clip_tags WHERE clip_id = ? AND tag = ?",
+                    [(clip_id, tag) for tag in remove],
+                )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        return self.get_clip(clip_id)
+
+    def tag_counts(self) -> dict[str, int]:
+        """Every tag in use and how many clips carry it, most used first."""
+        rows = self._read(
+            "SELECT tag, COUNT(*) AS n FROM clip_tags JOIN clips ON clips.id = clip_id "
+            "GROUP BY tag ORDER BY n DESC, tag"
+        )
+        return {row["tag"]: row["n"] for row in rows}
+
     def cleanup_missing_files(self) -> int:
-        """Delete the rows whose clip file is gone; return how many."""
+        """Delete the rows (and their tags) whose clip file is gone; return how many."""
         rows = self._read("SELECT id, filepath FROM clips")
         gone = [(row["id"],) for row in rows if not os.path.exists(row["filepath"])]
         if gone:
             with self._write() as db:
+                db.executemany("DELETE FROM clip_tags WHERE clip_id = ?", gone)
                 db.executemany("DELETE FROM clips WHERE id = ?", gone)
         return len(gone)
 
@@ -229,12 +287,20 @@ class ClipManager:
             raise ClipNotFound(clip_id)
         return ClipRecord.from_row(rows[0])
 
-    def list_clips(self, limit: int = 50, unrated_only: bool = False) -> list[ClipRecord]:
-        """Newest first."""
-        where = "WHERE rating IS NULL" if unrated_only else ""
+    def list_clips(
+        self, limit: int = 50, unrated_only: bool = False, tag: str | None = None
+    ) -> list[ClipRecord]:
+        """Newest first; only unrated ones, only those tagged ``tag``, if asked."""
+        conditions, params = [], []
+        if unrated_only:
+            conditions.append("rating IS NULL")
+        if tag is not None:
+            conditions.append("id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
+            params.append(validate_tag(tag))
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self._read(
             f"SELECT {COLUMNS} FROM clips {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-            (int(limit),),
+            (*params, int(limit)),
         )
         return [ClipRecord.from_row(row) for row in rows]
 

@@ -1,7 +1,8 @@
 """Export and import clips with their features and ratings, as CSV or JSON (by extension).
 
 Import merges: a clip already stored (same file and span) is not duplicated; it only takes the
-file's rating when it has none. The whole import is one transaction, so a bad row changes
+file's rating when it has none, and gains the file's tags (in CSV one column, separated by
+spaces: a tag never holds one). The whole import is one transaction, so a bad row changes
 nothing.
 """
 
@@ -18,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.errors import ExchangeError, KickclipError
-from kickclip.store.clip_manager import ClipManager, utc_now, validate_clip, validate_rating
+from kickclip.store.clip_manager import (
+    ClipManager,
+    utc_now,
+    validate_clip,
+    validate_rating,
+    validate_tag,
+)
 
 FORMATS = (".csv", ".json")
 METADATA = (
@@ -35,6 +42,7 @@ METADATA = (
     "rated_at",
     "source_url",
 )
+TAGS = "tags"
 FEATURE_PREFIX = "feature:"
 EXPORT_VERSION = 1
 
@@ -64,11 +72,12 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
         names = sorted({name for clip in clips for name in clip["features"]})
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([*METADATA, *(FEATURE_PREFIX + name for name in names)])
+        writer.writerow([*METADATA, TAGS, *(FEATURE_PREFIX + name for name in names)])
         for clip in clips:
             writer.writerow(
                 [
                     *("" if clip[key] is None else clip[key] for key in METADATA),
+                    " ".join(clip[TAGS]),
                     *(clip["features"].get(name, "") for name in names),
                 ]
             )
@@ -121,6 +130,7 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         if clip.get("rating") is not None:
             clip["rating"] = _number(clip["rating"])
         clip["features"] = features
+        clip[TAGS] = (row.get(TAGS) or "").split()
         rows.append(clip)
     return rows
 
@@ -152,6 +162,10 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     rating = clip.get("rating")
                     rating = None if rating is None else validate_rating(rating)
                     filepath = os.path.abspath(str(clip["filepath"]))
+                    tags = clip.get(TAGS) or []
+                    if not isinstance(tags, list):
+                        raise ExchangeError(f"tags must be a list, got {tags!r}")
+                    tags = sorted({validate_tag(tag) for tag in tags})
                 except (KickclipError, KeyError, TypeError) as error:
                     raise ExchangeError(f"{path.name}, clip {line}: {error}") from None
                 existing = db.execute(
@@ -160,7 +174,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     (filepath, start, end),
                 ).fetchone()
                 if existing is None:
-                    db.execute(
+                    cursor = db.execute(
                         "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
                         "score, clip_type, features, rating, created_at, rated_at, source_url) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -179,15 +193,22 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                             clip.get("source_url"),
                         ),
                     )
+                    clip_id = cursor.lastrowid
                     added += 1
                 elif existing["rating"] is None and rating is not None:
                     db.execute(
                         "UPDATE clips SET rating = ?, rated_at = ? WHERE id = ?",
                         (rating, clip.get("rated_at") or utc_now(), existing["id"]),
                     )
+                    clip_id = existing["id"]
                     rated += 1
                 else:
+                    clip_id = existing["id"]
                     skipped += 1
+                db.executemany(
+                    "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?, ?)",
+                    [(clip_id, tag) for tag in tags],
+                )
     except sqlite3.Error as error:
         raise ExchangeError(f"cannot import into {manager.db_path}: {error}") from None
     return ImportSummary(added=added, rated=rated, skipped=skipped)

@@ -58,11 +58,21 @@ def _secrets(db: sqlite3.Connection) -> None:
     )
 
 
+def _tags(db: sqlite3.Connection) -> None:
+    """Free-form labels per clip ("funny", "clutch"), to filter, browse and export by."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS clip_tags (clip_id INTEGER NOT NULL, tag TEXT NOT NULL, "
+        "PRIMARY KEY (clip_id, tag))"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS clip_tags_tag ON clip_tags (tag, clip_id)")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
     ("0003_unrated_index", _unrated_index),
     ("0004_secrets", _secrets),
+    ("0005_tags", _tags),
 )
 
 

@@ -1,4 +1,5 @@
-"""Browse & Download: the 50 newest clips as a gallery; preview and download one."""
+"""Browse & Download: the 50 newest clips (of a tag, if chosen) as a gallery; preview, tag and
+download one."""
 
 from functools import partial
 from typing import Any
@@ -9,19 +10,53 @@ from kickclip.errors import KickclipError
 from kickclip.settings import Settings
 from kickclip.webui.core import clip_id_of, clip_label, inside_clips, store
 
+ALL_TAGS = "(all clips)"
 
-def refresh_gallery(settings: Settings) -> tuple[list[tuple[str, str]], Any]:
+
+def refresh_gallery(
+    settings: Settings, tag: str | None = None
+) -> tuple[list[tuple[str, str]], Any, Any]:
     manager, _ = store(settings)
-    clips = manager.list_clips(limit=50)
+    chosen = None if tag in (None, "", ALL_TAGS) else tag
+    try:
+        clips = manager.list_clips(limit=50, tag=chosen)
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
     gallery = [
         (
             str(c.thumbnail_path),
-            f"#{c.id} · {'★' * (c.rating or 0) or 'unrated'} · score {c.score:.2f}",
+            f"#{c.id} · {'★' * (c.rating or 0) or 'unrated'} · score {c.score:.2f}"
+            + (f" · {' '.join(c.tags)}" if c.tags else ""),
         )
         for c in clips
         if c.thumbnail_path is not None
     ]
-    return gallery, gr.update(choices=[clip_label(c) for c in clips], value=None)
+    tags = [ALL_TAGS, *manager.tag_counts()]
+    return (
+        gallery,
+        gr.update(choices=[clip_label(c) for c in clips], value=None),
+        gr.update(choices=tags, value=chosen if chosen in tags else ALL_TAGS),
+    )
+
+
+def clip_tags(settings: Settings, choice: str | None) -> str:
+    if not choice:
+        return ""
+    manager, _ = store(settings)
+    try:
+        return " ".join(manager.get_clip(clip_id_of(choice)).tags)
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+
+
+def save_tags(settings: Settings, choice: str | None, text: str) -> tuple[str, str]:
+    """Make the box's space-separated tags the clip's tags; the stored tags and a status."""
+    manager, _ = store(settings)
+    try:
+        record = manager.set_tags(clip_id_of(choice), (text or "").split())
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    return " ".join(record.tags), f"Clip #{record.id} tags: {' '.join(record.tags) or '(none)'}"
 
 
 def select_clip(settings: Settings, choice: str | None) -> tuple[str | None, str | None]:
@@ -44,14 +79,32 @@ def pick_from_gallery(settings: Settings, event: gr.SelectData) -> Any:
 
 
 def build(settings: Settings) -> None:
-    refresh = gr.Button("Refresh Gallery", variant="primary")
+    with gr.Row():
+        refresh = gr.Button("Refresh Gallery", variant="primary")
+        tag = gr.Dropdown(
+            label="Tag", choices=[ALL_TAGS], value=ALL_TAGS, interactive=True, elem_id="tag-filter"
+        )
     gallery = gr.Gallery(label="Newest clips", columns=5, height="auto", elem_id="browse-gallery")
     clip = gr.Dropdown(label="Clip", choices=[], interactive=True, elem_id="browse-clip")
     with gr.Row():
         video = gr.Video(label="Preview", interactive=False)
         download = gr.File(label="Download", interactive=False, elem_id="browse-download")
+    with gr.Row():
+        tags = gr.Textbox(label="Tags (separated by spaces)", elem_id="clip-tags")
+        save = gr.Button("Save Tags")
+        saved = gr.Markdown()
     refresh.click(
-        partial(refresh_gallery, settings), outputs=[gallery, clip], api_name="refresh_gallery"
+        partial(refresh_gallery, settings),
+        inputs=tag,
+        outputs=[gallery, clip, tag],
+        api_name="refresh_gallery",
+    )
+    tag.input(
+        partial(refresh_gallery, settings), inputs=tag, outputs=[gallery, clip, tag], api_name=False
+    )
+    clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
+    save.click(
+        partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"
     )
 
     def on_select(event: gr.SelectData) -> Any:  # Gradio injects SelectData by annotation

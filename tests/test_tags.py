@@ -1,0 +1,113 @@
+"""Tags: added and removed from the CLI, filtered on, shown in the gallery, exported, imported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Workspace, fill_store
+from kickclip.cli import app
+from kickclip.store.clip_manager import ClipManager
+from kickclip.store.exchange import export_clips, import_clips
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def _json(*args: str):
+    result = _run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_tag_untag_and_filter(workspace: Workspace) -> None:
+    _, ids = fill_store(workspace.db, 6)
+    assert _json("tag", str(ids[0]), "Funny", "clutch") == {
+        "id": ids[0],
+        "tags": ["clutch", "funny"],
+    }
+    assert _json("tag", str(ids[2]), "funny", "Big Play") == {
+        "id": ids[2],
+        "tags": ["big-play", "funny"],
+    }
+    tagged = _json("clips", "--tag", "funny")
+    assert sorted(clip["id"] for clip in tagged) == sorted([ids[0], ids[2]])
+    assert all("funny" in clip["tags"] for clip in tagged)
+    assert [clip["id"] for clip in _json("clips", "--tag", "clutch")] == [ids[0]]
+    assert _json("untag", str(ids[0]), "clutch") == {"id": ids[0], "tags": ["funny"]}
+    assert _json("clips", "--tag", "clutch") == []
+    untagged = [clip for clip in _json("clips") if clip["id"] == ids[1]]
+    assert untagged[0]["tags"] == []
+    listing = _run("clips", "--tag", "funny")
+    assert listing.exit_code == 0 and "big-play funny" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tag", "1", "no!"], "only letters, digits"),
+        (["tag", "1", "x" * 40], "longer than 32"),
+        (["tag", "999", "funny"], "999"),
+        (["tag", "abc", "funny"], "abc"),
+        (["tag", "1", "  "], "cannot be empty"),
+    ],
+)
+def test_bad_tags_change_nothing(workspace: Workspace, args: list[str], message: str) -> None:
+    fill_store(workspace.db, 3)
+    workspace.mark()
+    result = _run(*args)
+    assert result.exit_code == 1 and message in result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert workspace.unchanged()
+    assert _json("clips", "--tag", "funny") == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_tags_round_trip_through_export_and_import(tmp_path: Path, suffix: str) -> None:
+    source, ids = fill_store(tmp_path / "a.db", 5, rated=2)
+    source.tag_clip(ids[0], ["funny", "clutch"])
+    source.tag_clip(ids[3], ["fail"])
+    path = tmp_path / f"clips{suffix}"
+    export_clips(source, path)
+
+    target = ClipManager(tmp_path / "b.db")
+    import_clips(target, path)
+    by_span = {(c.start_time, c.tags) for c in target.list_clips(limit=-1)}
+    assert by_span == {(c.start_time, c.tags) for c in source.list_clips(limit=-1)}
+
+    # Merging into a clip already there adds the file's tags and keeps its own.
+    existing = target.list_clips(limit=-1, tag="fail")[0]
+    target.set_tags(existing.id, ["mine"])
+    summary = import_clips(target, path)
+    assert summary.added == 0
+    assert target.get_clip(existing.id).tags == ("fail", "mine")
+
+
+def test_gallery_shows_and_filters_tags(tmp_path: Path) -> None:
+    from kickclip.settings import Settings
+    from kickclip.webui import browse_tab
+
+    settings = Settings(db=tmp_path / "clips.db", out=tmp_path / "output_clips")
+    manager, ids = fill_store(settings.db, 4)
+    settings.out.mkdir()
+    for clip in manager.list_clips(limit=-1):  # thumbnails make a clip show in the gallery
+        Path(clip.filepath).with_suffix(".jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    manager.tag_clip(ids[1], ["funny"])
+
+    gallery, clips, tags = browse_tab.refresh_gallery(settings, "funny")
+    assert [caption for _, caption in gallery] == [
+        f"#{ids[1]} · unrated · score " + (f"{manager.get_clip(ids[1]).score:.2f} · funny")
+    ]
+    assert len(clips["choices"]) == 1 and tags["choices"] == [browse_tab.ALL_TAGS, "funny"]
+    gallery, _, tags = browse_tab.refresh_gallery(settings, browse_tab.ALL_TAGS)
+    assert len(gallery) == 4 and tags["value"] == browse_tab.ALL_TAGS
+
+    stored, status = browse_tab.save_tags(settings, f"#{ids[2]} · x", "Clutch  fail")
+    assert stored == "clutch fail" and "clutch fail" in status
+    assert browse_tab.clip_tags(settings, f"#{ids[2]} · x") == "clutch fail"
+    stored, _ = browse_tab.save_tags(settings, f"#{ids[2]} · x", "fail")
+    assert manager.get_clip(ids[2]).tags == ("fail",)
