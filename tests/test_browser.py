@@ -83,15 +83,45 @@ def test_analyze_and_generate(page, site) -> None:
     assert len(list(settings.out.glob("*.mp4"))) >= 10
 
 
-def test_rate_ten_clips_and_see_the_model(page, site) -> None:
+def _current_clip(page) -> str:
+    return page.locator("#rate-clip input").input_value()
+
+
+def test_rate_ten_clips_by_keys(page, site) -> None:
+    """Keys only: S skips, 1-5 rate and advance; a clip whose file is gone is skipped."""
+    import shutil as files
+
+    from kickclip.store.clip_manager import ClipManager
+
+    _, settings, _ = site
+    manager = ClipManager(settings.db)
+    first = manager.list_clips(limit=1)[0]
+    copy = settings.out / "extra-copy.mp4"
+    files.copyfile(first.filepath, copy)
+    manager.register_clip(copy, 500, 506, 0.4, "audio", first.features)
+    gone = manager.register_clip(settings.out / "gone.mp4", 600, 606, 0.9, "audio", first.features)
+
     _tab(page, "View & Rate")
     page.get_by_role("button", name="Load Clips for Rating").click()
-    page.get_by_text(re.compile(r"\d+ clips to rate")).wait_for()
+    page.get_by_text(
+        re.compile(rf"11 clips to rate · skipped 1 whose file is missing \(#{gone}\)")
+    ).wait_for()
+    skipped = _current_clip(page)
+    page.keyboard.press("s")
+    page.get_by_text(
+        re.compile(rf"Skipped clip {skipped.split(' ')[0]} · 10 clips to rate")
+    ).wait_for()
+    assert _current_clip(page) != skipped
     for number in range(10):
         stars = number % 5 + 1
-        page.get_by_text(rate_tab.STARS[stars - 1], exact=True).click()
-        page.get_by_role("button", name="Submit Rating").click()
-        page.get_by_text(re.compile(rf"Rated clip #\d+: {'★' * stars}$")).wait_for()
+        shown = _current_clip(page)
+        page.keyboard.press(str(stars))
+        page.get_by_text(
+            re.compile(rf"Rated clip {shown.split(' ')[0]}: {'★' * stars}($| ·)")
+        ).wait_for()
+        assert _current_clip(page) != shown  # advanced by itself
+    assert manager.get_clip(int(skipped.split(" ")[0].lstrip("#"))).rating is None
+    assert manager.get_clip(gone).rating is None
     for _ in range(30):
         page.get_by_role("button", name="Refresh Statistics").click()
         panel = page.locator("#model-panel")
@@ -102,8 +132,10 @@ def test_rate_ten_clips_and_see_the_model(page, site) -> None:
     rows = page.locator("#statistics tr").all_inner_texts()
     counts = {row.split("\t")[0].strip(): row.split("\t")[-1].strip() for row in rows}
     assert all(counts["★" * stars] == "2" for stars in range(1, 6)), counts
+    page.locator("#learning-curve canvas, #learning-curve svg").first.wait_for()
     if SHOOT:
         page.screenshot(path=str(SCREENSHOTS / "rate.png"), full_page=True)
+    assert manager.cleanup_missing_files() == 1  # the row of the missing file goes
 
 
 def test_browse_and_download(page, site, tmp_path) -> None:
@@ -124,6 +156,44 @@ def test_browse_and_download(page, site, tmp_path) -> None:
     assert original.is_file() and saved.read_bytes() == original.read_bytes()
     if SHOOT:
         page.screenshot(path=str(SCREENSHOTS / "browse.png"), full_page=True)
+
+
+def test_learning_curve_plot(page, site) -> None:
+    """Every model version is a point: trained at 15, 20, ... 60 ratings of a simulated taste."""
+    import random
+
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager
+
+    _, settings, _ = site
+    manager = ClipManager(settings.db)
+    trainer = RatingBasedTrainer(manager, settings.models_dir)
+    rng = random.Random(1)
+    for i in range(60):  # rows without files: cleaned up below, their versions stay
+        loud, motion = rng.random(), rng.random()
+        clip_id = manager.register_clip(
+            settings.out / f"simulated-{i}.mp4",
+            1000 + 10 * i,
+            1006 + 10 * i,
+            0.5,
+            "audio" if i % 3 else "video",
+            {"rms_db_z_max": loud, "motion_mean": motion, "noise": rng.random()},
+        )
+        noisy = loud + 0.3 * motion + rng.gauss(0, 0.15)
+        manager.rate_clip(clip_id, min(5, max(1, 1 + round(4 * noisy))))
+        if i >= 14 and (i + 1) % 5 == 0:
+            trainer.train_from_ratings()
+    versions = trainer.versions()
+    assert len(versions) >= 10
+    _tab(page, "View & Rate")
+    page.get_by_role("button", name="Refresh Statistics").click()
+    curve = page.locator("#learning-curve")
+    curve.locator("canvas, svg").first.wait_for()
+    assert len(rate_tab.learning_curve(settings)) == 2 * len(versions)
+    if SHOOT:
+        page.wait_for_timeout(1000)
+        curve.screenshot(path=str(SCREENSHOTS / "learning-curve.png"))
+    assert manager.cleanup_missing_files() == 60
 
 
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while

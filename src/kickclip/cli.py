@@ -303,13 +303,19 @@ def clips(
     limit: Annotated[int, typer.Option(min=1, help="How many clips to list.")] = 50,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """List clips, newest first.
+    """List clips, newest first. With --unrated, once a model is trained: the clips whose
+    rating would teach it most first (uncertain, and unlike what you rated).
 
     Example: kickclip clips --unrated --limit 10 · kickclip clips --tag funny
     """
     with user_errors():
-        records = _store(db).list_clips(limit=limit, unrated_only=unrated, tag=tag)
+        manager = _store(db)
+        if unrated:
+            records = _trainer(manager, models_dir).review_queue(limit, tag=tag)
+        else:
+            records = manager.list_clips(limit=limit, tag=tag)
     if as_json:
         _print_json([record.to_json() for record in records])
         return

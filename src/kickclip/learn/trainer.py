@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from kickclip.errors import ModelError
-from kickclip.learn import versions
+from kickclip.learn import active, versions
 from kickclip.learn.model import HighlightModel
 from kickclip.learn.model_file import activate, load_payload, load_version, save_model
-from kickclip.store.clip_manager import ClipManager, utc_now
+from kickclip.store.clip_manager import ClipManager, ClipRecord, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,27 @@ class RatingBasedTrainer:
     def should_auto_train(self) -> bool:
         progress = self.get_training_progress()
         return progress["ready_for_training"] and progress["next_auto_train_in"] == 0
+
+    # --- the rating queue ------------------------------------------------------------------------
+    def review_queue(self, limit: int = 50, *, tag: str | None = None) -> list[ClipRecord]:
+        """Unrated clips to rate next: most informative first once a model exists (see
+        ``active``), newest first before."""
+        payload = self._payload()
+        if payload is None:
+            return self.manager.list_clips(limit=limit, unrated_only=True, tag=tag)
+        unrated = self.manager.list_clips(
+            limit=max(limit, active.CANDIDATES), unrated_only=True, tag=tag
+        )
+        considered = unrated[: active.CANDIDATES]
+        picks = active.order(
+            payload["training_data"],
+            [clip.features for clip in considered],
+            [clip.clip_type for clip in considered],
+            limit,
+        )
+        picked = set(picks)
+        rest = [clip for i, clip in enumerate(unrated) if i not in picked]
+        return ([considered[i] for i in picks] + rest)[:limit]
 
     # --- versions: list, choose, compare ------------------------------------------------------
     def versions(self) -> list[dict[str, Any]]:

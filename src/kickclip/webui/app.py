@@ -40,6 +40,8 @@ def serve(
     """Bind ``host:port`` (loopback by default) and serve only files inside the clips folder."""
     import gradio as gr
 
+    from kickclip.webui import rate_tab
+
     settings.out.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     app.queue()
@@ -51,6 +53,7 @@ def serve(
         prevent_thread_lock=not block,
         show_error=True,
         ssr_mode=False,
+        head=rate_tab.KEYS_JS,
         theme=gr.themes.Default(
             font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
         ),

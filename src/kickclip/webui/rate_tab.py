@@ -16,14 +16,52 @@ STARS = ["1 - Poor", "2 - Below average", "3 - Average", "4 - Good", "5 - Excell
 _training = threading.Lock()
 
 
-def load_unrated(settings: Settings) -> tuple[Any, Any, str]:
-    manager, _ = store(settings)
-    clips = manager.get_clips_for_review(limit=200)
-    choices = [clip_label(c) for c in clips]
-    first = choices[0] if choices else None
-    video = str(inside_clips(settings, clips[0].filepath)) if clips else None
+QUEUE_LENGTH = 200
+# Keys 1-5 rate the clip on screen and S skips it, unless the user is typing in a text box.
+KEYS_JS = """
+<script>
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  const typing = target && (target.isContentEditable || target.tagName === "TEXTAREA" ||
+    (target.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(target.type)));
+  const panel = document.getElementById("rate-panel");
+  if (typing || event.ctrlKey || event.metaKey || event.altKey || !panel ||
+      panel.offsetParent === null) return;
+  const key = event.key.toLowerCase();
+  const id = "12345".includes(key) && key.length === 1 ? "rate-key-" + key
+    : key === "s" ? "skip-key" : null;
+  const button = id && document.getElementById(id);
+  if (button) { event.preventDefault(); button.click(); }
+});
+</script>
+"""
+
+
+def _playable(settings: Settings, clip: Any) -> bool:
+    try:
+        inside_clips(settings, clip.filepath)
+    except gr.Error:
+        return False
+    return True
+
+
+def load_unrated(settings: Settings, skipped: list[int] | None = None) -> tuple[Any, Any, str]:
+    """The rating queue (most informative first once a model exists), minus skipped clips and
+    clips whose file is gone (named in the status, never an error); the first one shown."""
+    _, trainer = store(settings)
+    passed = set(skipped or ())
+    queue, missing = [], []
+    for clip in trainer.review_queue(QUEUE_LENGTH):
+        if clip.id in passed:
+            continue
+        (queue if _playable(settings, clip) else missing).append(clip)
+    choices = [clip_label(c) for c in queue]
+    video = str(inside_clips(settings, queue[0].filepath)) if queue else None
     status = f"{len(choices)} clips to rate" if choices else "No unrated clips: generate some."
-    return gr.update(choices=choices, value=first), video, status
+    if missing:
+        ids = ", ".join(f"#{c.id}" for c in missing[:5]) + ("…" if len(missing) > 5 else "")
+        status += f" · skipped {len(missing)} whose file is missing ({ids})"
+    return gr.update(choices=choices, value=choices[0] if choices else None), video, status
 
 
 def show_clip(settings: Settings, choice: str | None) -> tuple[str | None, str]:
@@ -70,7 +108,10 @@ def _train_in_background(settings: Settings) -> None:
 
 
 def submit_rating(
-    settings: Settings, choice: str | None, stars: str | None
+    settings: Settings,
+    choice: str | None,
+    stars: str | int | None,
+    skipped: list[int] | None = None,
 ) -> tuple[Any, Any, str]:
     """Store the rating, retrain in the background if due, and move to the next clip."""
     from kickclip.rating import rate
@@ -79,13 +120,48 @@ def submit_rating(
         raise gr.Error("choose 1 to 5 stars first")
     manager, trainer = store(settings)
     try:
-        outcome = rate(manager, trainer, clip_id_of(choice), int(stars[0]), auto_train=False)
+        outcome = rate(manager, trainer, clip_id_of(choice), int(str(stars)[0]), auto_train=False)
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     if trainer.should_auto_train():
         _train_in_background(settings)
-    dropdown, video, _ = load_unrated(settings)
-    return dropdown, video, f"Rated clip #{outcome.record.id}: {'★' * outcome.record.rating}"
+    dropdown, video, queue_status = load_unrated(settings, skipped)
+    status = f"Rated clip #{outcome.record.id}: {'★' * outcome.record.rating}"
+    if " · skipped" in queue_status:
+        status += " · " + queue_status.split(" · ", 1)[1]
+    return dropdown, video, status
+
+
+def rate_key(
+    settings: Settings, stars: int, choice: str | None, skipped: list[int] | None
+) -> tuple[Any, Any, str]:
+    """A key (or its button) 1-5: rate the clip on screen and show the next."""
+    return submit_rating(settings, choice, stars, skipped)
+
+
+def skip(
+    settings: Settings, choice: str | None, skipped: list[int] | None
+) -> tuple[Any, Any, str, list[int]]:
+    """Leave the clip unrated for this session and show the next one."""
+    passed = [*(skipped or ()), clip_id_of(choice)]
+    dropdown, video, status = load_unrated(settings, passed)
+    return dropdown, video, f"Skipped clip #{passed[-1]} · {status}", passed
+
+
+def learning_curve(settings: Settings) -> Any:
+    """Cross-validated error and Spearman of every model version, against its ratings."""
+    import pandas as pd
+
+    _, trainer = store(settings)
+    rows = [
+        {"ratings": v["n_ratings"], "metric": name, "value": v[key]}
+        for v in trainer.versions()
+        for name, key in (("CV error (stars)", "cv_mae"), ("Spearman", "spearman"))
+        if v[key] is not None
+    ]
+    frame = pd.DataFrame(rows, columns=["ratings", "metric", "value"])
+    # Numbers as numbers: an empty or object column would be drawn as categories.
+    return frame.astype({"ratings": "int64", "value": "float64", "metric": "object"})
 
 
 def statistics_markdown(settings: Settings) -> tuple[str, str]:
@@ -133,30 +209,77 @@ def train_now(settings: Settings) -> tuple[str, str]:
 
 
 def build(settings: Settings) -> None:
-    with gr.Row():
-        load = gr.Button("Load Clips for Rating", variant="primary")
-        status = gr.Markdown()
-    clip = gr.Dropdown(label="Unrated clip", choices=[], interactive=True)
-    video = gr.Video(label="Preview", interactive=False)
-    why = gr.Markdown(elem_id="why-panel")
-    stars = gr.Radio(STARS, label="Your rating")
-    submit = gr.Button("Submit Rating", variant="primary")
+    skipped = gr.State([])
+    with gr.Column(elem_id="rate-panel"):
+        with gr.Row():
+            load = gr.Button("Load Clips for Rating", variant="primary")
+            status = gr.Markdown(elem_id="rate-status")
+        clip = gr.Dropdown(label="Unrated clip", choices=[], interactive=True, elem_id="rate-clip")
+        video = gr.Video(label="Preview", interactive=False, autoplay=True)
+        why = gr.Markdown(elem_id="why-panel")
+        gr.Markdown("Keys **1**-**5** rate the clip on screen and show the next; **S** skips.")
+        with gr.Row():
+            keys = [
+                gr.Button(f"{n} {'★' * n}", elem_id=f"rate-key-{n}", size="sm") for n in range(1, 6)
+            ]
+            skip_button = gr.Button("Skip (S)", elem_id="skip-key", size="sm")
+        stars = gr.Radio(STARS, label="Your rating")
+        submit = gr.Button("Submit Rating", variant="primary")
     with gr.Row():
         stats = gr.Markdown(elem_id="statistics")
         model = gr.Markdown(elem_id="model-panel")
+    curve = gr.LinePlot(
+        x="ratings",
+        y="value",
+        color="metric",
+        title="Learning curve: every model version",
+        x_title="ratings trained on",
+        y_title="cross-validated metric",
+        elem_id="learning-curve",
+        height=260,
+    )
     with gr.Row():
         refresh = gr.Button("Refresh Statistics")
         train = gr.Button("Train Model Now")
 
+    def then_panels(event: Any) -> None:
+        event.then(
+            partial(statistics_markdown, settings), outputs=[stats, model], api_name=False
+        ).then(partial(learning_curve, settings), outputs=curve, api_name=False)
+
     load.click(
-        partial(load_unrated, settings), outputs=[clip, video, status], api_name="load_unrated"
+        partial(load_unrated, settings),
+        inputs=skipped,
+        outputs=[clip, video, status],
+        api_name="load_unrated",
     )
     clip.change(partial(show_clip, settings), inputs=clip, outputs=[video, why], api_name=False)
-    submit.click(
-        partial(submit_rating, settings),
-        inputs=[clip, stars],
-        outputs=[clip, video, status],
-        api_name="rate",
-    ).then(partial(statistics_markdown, settings), outputs=[stats, model], api_name=False)
-    refresh.click(partial(statistics_markdown, settings), outputs=[stats, model], api_name="stats")
-    train.click(partial(train_now, settings), outputs=[stats, model], api_name="train")
+    then_panels(
+        submit.click(
+            partial(submit_rating, settings),
+            inputs=[clip, stars, skipped],
+            outputs=[clip, video, status],
+            api_name="rate",
+        )
+    )
+    for number, key in enumerate(keys, start=1):
+        then_panels(
+            key.click(
+                partial(rate_key, settings, number),
+                inputs=[clip, skipped],
+                outputs=[clip, video, status],
+                api_name=False,
+            )
+        )
+    skip_button.click(
+        partial(skip, settings),
+        inputs=[clip, skipped],
+        outputs=[clip, video, status, skipped],
+        api_name=False,
+    )
+    refresh.click(
+        partial(statistics_markdown, settings), outputs=[stats, model], api_name="stats"
+    ).then(partial(learning_curve, settings), outputs=curve, api_name="learning_curve")
+    train.click(partial(train_now, settings), outputs=[stats, model], api_name="train").then(
+        partial(learning_curve, settings), outputs=curve, api_name=False
+    )

@@ -1,0 +1,93 @@
+"""The rating queue: once a model exists, the clips whose rating would teach it most come first.
+
+Two things make a rating informative. *Uncertainty*: the ratings so far do not pin the clip
+down; measured as the disagreement (standard deviation) of a committee of ridge fits, each on a
+bootstrap resample of the ratings, in rank-scaled feature space. *Diversity*: the clip is unlike
+what was already rated, or already queued; measured as the distance to the nearest of those.
+The queue is built greedily, each next clip maximizing uncertainty × distance (an
+uncertainty-weighted core set), so five near-identical uncertain clips do not fill the top.
+Before any model exists the queue is the newest clips first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from kickclip.learn.dataset import feature_names_from, targets, to_matrix
+
+COMMITTEE = 12
+CANDIDATES = 2000  # newest unrated clips considered; the rest follow, newest first
+
+
+def _space(
+    train: Sequence[Mapping[str, float]],
+    train_types: Sequence[str],
+    rows: Sequence[Mapping[str, float]],
+    row_types: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rated and candidate clips in one rank-scaled space (plus the clip type), both fitted
+    on the rated clips only."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import QuantileTransformer
+
+    names = feature_names_from(train)
+
+    def matrix(dicts, types):
+        is_video = (np.asarray(types) == "video").astype(float).reshape(len(types), 1)
+        return np.hstack([to_matrix(dicts, names), is_video])
+
+    scale = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        QuantileTransformer(n_quantiles=max(2, min(100, len(train)))),
+    )
+    rated = scale.fit_transform(matrix(train, train_types))
+    return rated, scale.transform(matrix(rows, row_types))
+
+
+def uncertainty(rated: np.ndarray, stars: Sequence[int], candidates: np.ndarray) -> np.ndarray:
+    """Committee disagreement, in the [0, 1] rating scale, for every candidate."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    y = targets(stars)
+    votes = np.empty((COMMITTEE, len(candidates)))
+    for member in range(COMMITTEE):
+        sample = rng.integers(0, len(y), len(y))
+        votes[member] = Ridge(alpha=1.0).fit(rated[sample], y[sample]).predict(candidates)
+    return votes.std(axis=0)
+
+
+def order(
+    training: Mapping[str, Any],
+    features: Sequence[Mapping[str, float]],
+    clip_types: Sequence[str],
+    limit: int,
+) -> list[int]:
+    """Indexes into ``features``: the ``limit`` most informative first, greedily.
+
+    ``training`` is the model's training data: ``features``, ``clip_types``, ``ratings``.
+    """
+    if not features:
+        return []
+    rated, candidates = _space(training["features"], training["clip_types"], features, clip_types)
+    spread = uncertainty(rated, training["ratings"], candidates)
+    spread = spread / spread.max() if spread.max() > 0 else np.ones(len(candidates))
+    scale = np.sqrt(rated.shape[1])
+    nearest = np.full(len(candidates), np.inf)
+    for start in range(0, len(rated), 256):  # blocks: memory stays small for many ratings
+        block = rated[start : start + 256]
+        distances = np.linalg.norm(candidates[:, None, :] - block[None, :, :], axis=2)
+        nearest = np.minimum(nearest, distances.min(axis=1) / scale)
+    chosen: list[int] = []
+    available = np.ones(len(candidates), dtype=bool)
+    for _ in range(min(limit, len(candidates))):
+        gain = np.where(available, spread * (nearest + 1e-9), -np.inf)
+        pick = int(np.argmax(gain))
+        chosen.append(pick)
+        available[pick] = False
+        nearest = np.minimum(nearest, np.linalg.norm(candidates - candidates[pick], axis=1) / scale)
+    return chosen
