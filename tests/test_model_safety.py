@@ -62,3 +62,47 @@ def test_crafted_model_file_runs_nothing(workspace: Workspace, sample_video: Pat
     assert stats.exit_code == 0
     assert json.loads(stats.stdout)["model"]["model_trained"] is True
     assert not marker.exists()
+
+
+def test_crafted_model_file_runs_nothing_through_serve(workspace: Workspace) -> None:
+    """The real `kickclip serve` process: statistics, the queue and the curve load nothing."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from gradio_client import Client
+
+    fill_store(workspace.db, 12, rated=12)
+    marker = workspace.root / "pwned"
+    _plant(workspace.models, marker)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kickclip", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=workspace.root,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                time.sleep(0.3)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        summary, model = client.predict(api_name="/stats")
+        assert "Model not trained yet" in model and "12** rated" in summary
+        client.predict(None, api_name="/load_unrated")
+        client.predict(api_name="/learning_curve")
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert not marker.exists()
+    warnings = [line for line in stderr.splitlines() if "not written by this clip library" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("Warning: "), stderr
