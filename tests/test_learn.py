@@ -161,3 +161,45 @@ def test_blend_trusts_the_model_more_as_ratings_grow() -> None:
     assert many[0].heuristic_score == 0.5 and many[0].score == pytest.approx(0.2 * 0.5 + 0.8)
     unchanged = blend(highlights, lambda f, k: None, 50)
     assert [h.score for h in unchanged] == [0.9, 0.5]
+
+
+def test_sample_weight_is_a_ratings_confidence() -> None:
+    features, kinds, ratings = _data(40)
+    loud = {"loud": 0.95, "motion": 0.5, "noise": 0.5}
+    # Five loud clips rated 1 star contradict the taste (loud = many stars).
+    odd = [dict(loud, noise=0.1 * k) for k in range(5)]
+    plain = HighlightModel(cv_folds=0).fit(features, kinds, ratings).predict_one(loud, "audio")
+
+    def with_odd(weight: float) -> float:
+        model = HighlightModel(cv_folds=0).fit(
+            features + odd,
+            kinds + ["audio"] * 5,
+            ratings + [1] * 5,
+            sample_weight=[1.0] * 40 + [weight] * 5,
+        )
+        return model.predict_one(loud, "audio")
+
+    full, light = with_odd(1.0), with_odd(0.05)
+    assert full < light <= plain + 1e-9
+    assert plain - light < 0.5 * (plain - full)
+    # All-equal weights are no weights; the cross-validation takes them too.
+    same = HighlightModel().fit(features, kinds, ratings, sample_weight=[0.5] * 40)
+    assert same.predict_one(loud, "audio") == pytest.approx(plain, abs=1e-6)
+    assert same.metrics_["cv_spearman"] > 0.6
+
+
+@pytest.mark.parametrize("weight", [[1.0] * 39, [1.0] * 41, [0.0] + [1.0] * 39, [-1.0] * 40])
+def test_sample_weight_is_validated(weight) -> None:
+    features, kinds, ratings = _data(40)
+    with pytest.raises(ValueError, match="sample_weight"):
+        HighlightModel().fit(features, kinds, ratings, sample_weight=weight)
+
+
+def test_model_pickles_and_keeps_its_scalers() -> None:
+    import pickle
+
+    features, kinds, ratings = _data(30)
+    model = HighlightModel(cv_folds=0).fit(features, kinds, ratings)
+    again = pickle.loads(pickle.dumps(model))
+    assert np.allclose(again.predict(features, kinds), model.predict(features, kinds))
+    assert set(again.scalers_) == set(model.models_)

@@ -1,12 +1,13 @@
-"""HighlightModel: gradient boosting on rated clips, one model per clip type.
+"""HighlightModel: a ridge trend plus boosted trees on rated clips, one model per clip type.
 
 Few ratings is the normal case (10 to 100), where default gradient boosting memorizes noise.
 Each model is a pipeline of median imputation, rank scaling (quantiles: heavy tails and
-odd units cannot swamp the linear part), and a shallow, shrunk,
-subsampled ``GradientBoostingRegressor`` (Huber loss, so one odd rating does not dominate)
-whose boosting starts from a strongly regularized ridge fit instead of the mean: the trees
-then only learn what the linear trend misses. ``benchmarks/bench_learning.py`` measures it
-against the plain approach.
+odd units cannot swamp the linear part) and a :class:`RidgeBoost`: a ridge fit in that rank
+space, plus shallow, shrunk, subsampled boosted trees (Huber loss, so one odd rating does not
+dominate) on what the ridge misses, the trees' share growing as n / (n + 30) of the n ratings.
+With 10 ratings the prediction is mostly the linear trend, with 100 mostly both.
+``benchmarks/bench_learning.py`` measures it against gradient boosting, quantile + ridge and a
+pairwise ranker.
 """
 
 from __future__ import annotations
@@ -24,6 +25,80 @@ SHARED = "shared"
 TYPE_TRUST_RATINGS = 40
 
 
+class RidgeBoost:
+    """Ridge in rank space plus boosted trees on what it misses, the trees' share growing with n.
+
+    ``predict = ridge + n / (n + tree_trust) * trees(residual)``: with 10 ratings the linear
+    trend carries the ranking (trees fitted to 10 noisy residuals mostly add noise), with 100
+    the trees add most of what they learned. Sample weights reach both parts. A plain class
+    with scikit-learn's estimator conventions (``get_params``/``set_params``, ``fit``/``predict``,
+    tags), picklable.
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 1.0,
+        tree_trust: float = 30.0,
+        max_depth: int = 2,
+        learning_rate: float = 0.05,
+        subsample: float = 0.8,
+        random_state: int = 0,
+    ) -> None:
+        self.alpha = alpha
+        self.tree_trust = tree_trust
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.random_state = random_state
+
+    _PARAMS = ("alpha", "tree_trust", "max_depth", "learning_rate", "subsample", "random_state")
+    _estimator_type = "regressor"
+
+    def __sklearn_tags__(self) -> Any:
+        # What BaseEstimator + RegressorMixin would declare; not inherited so that importing
+        # this module does not import scikit-learn (seconds at CLI start).
+        from sklearn.utils import RegressorTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="regressor",
+            target_tags=TargetTags(required=True),
+            regressor_tags=RegressorTags(),
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params: Any) -> RidgeBoost:
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"unknown parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
+        from sklearn.ensemble import GradientBoostingRegressor
+        from sklearn.linear_model import Ridge
+
+        n = len(y)
+        self.ridge_ = Ridge(alpha=self.alpha).fit(x, y, sample_weight=sample_weight)
+        residual = y - self.ridge_.predict(x)
+        self.trees_ = GradientBoostingRegressor(
+            loss="huber",
+            n_estimators=int(min(200, 20 + 2 * n)),
+            learning_rate=self.learning_rate,
+            max_depth=self.max_depth,
+            subsample=self.subsample,
+            min_samples_leaf=max(2, n // 15),
+            random_state=self.random_state,
+        ).fit(x, residual, sample_weight=sample_weight)
+        self.tree_weight_ = n / (n + self.tree_trust) if self.tree_trust > 0 else 1.0
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.ridge_.predict(x) + self.tree_weight_ * self.trees_.predict(x)
+
+
 class HighlightModel:
     """Predicts a rating in [0, 1] from a clip's features; sklearn conventions.
 
@@ -39,7 +114,8 @@ class HighlightModel:
         max_depth: int = 2,
         learning_rate: float = 0.05,
         subsample: float = 0.8,
-        ridge_alpha: float = 10.0,
+        ridge_alpha: float = 3.0,
+        tree_trust: float = 30.0,
         cv_folds: int = 5,
         random_state: int = 0,
     ) -> None:
@@ -48,31 +124,35 @@ class HighlightModel:
         self.learning_rate = learning_rate
         self.subsample = subsample
         self.ridge_alpha = ridge_alpha
+        self.tree_trust = tree_trust
         self.cv_folds = cv_folds
         self.random_state = random_state
 
     # --- building blocks ---------------------------------------------------------------------
     def _estimator(self, n_samples: int) -> Any:
-        from sklearn.ensemble import GradientBoostingRegressor
         from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import Ridge
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import QuantileTransformer
 
         return make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
             QuantileTransformer(n_quantiles=max(2, min(100, n_samples))),
-            GradientBoostingRegressor(
-                loss="huber",
-                init=Ridge(alpha=self.ridge_alpha),
-                n_estimators=int(min(200, 20 + 2 * n_samples)),
-                learning_rate=self.learning_rate,
+            RidgeBoost(
+                alpha=self.ridge_alpha,
+                tree_trust=self.tree_trust,
                 max_depth=self.max_depth,
+                learning_rate=self.learning_rate,
                 subsample=self.subsample,
-                min_samples_leaf=max(2, n_samples // 15),
                 random_state=self.random_state,
             ),
         )
+
+    @staticmethod
+    def _fit_one(model: Any, x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
+        # Relative confidence: weights scaled to average 1, so that equal weights are no
+        # weights and the ridge penalty keeps its meaning whatever the scale.
+        last = model.steps[-1][0]
+        return model.fit(x, y, **{f"{last}__sample_weight": weight / weight.mean()})
 
     def _matrix(
         self, features: Sequence[Mapping[str, float]], clip_types: Sequence[str], *, shared: bool
@@ -89,9 +169,12 @@ class HighlightModel:
         features: Sequence[Mapping[str, float]],
         clip_types: Sequence[str],
         ratings: Sequence[int],
+        sample_weight: Sequence[float] | None = None,
     ) -> HighlightModel:
+        """Learn from rated clips; ``sample_weight`` is each rating's confidence in (0, 1]."""
         if not len(features) == len(clip_types) == len(ratings) or not features:
             raise ValueError("features, clip_types and ratings must be equally long, not empty")
+        weight = self._weights(sample_weight, len(ratings))
         self.feature_names_ = feature_names_from(features)
         y = targets(ratings)
         kinds = np.asarray(clip_types)
@@ -99,7 +182,7 @@ class HighlightModel:
         self.n_samples_ = len(y)
         self.n_samples_by_type_ = {kind: int((kinds == kind).sum()) for kind in CLIP_TYPES}
         x_shared = self._matrix(features, clip_types, shared=True)
-        self.models_[SHARED] = self._estimator(len(y)).fit(x_shared, y)
+        self.models_[SHARED] = self._fit_one(self._estimator(len(y)), x_shared, y, weight)
         for kind in CLIP_TYPES:
             mask = kinds == kind
             if mask.sum() >= self.min_type_samples:
@@ -108,9 +191,21 @@ class HighlightModel:
                     list(kinds[mask]),
                     shared=False,
                 )
-                self.models_[kind] = self._estimator(int(mask.sum())).fit(x, y[mask])
-        self.metrics_ = self._cross_validate(features, clip_types, ratings)
+                model = self._estimator(int(mask.sum()))
+                self.models_[kind] = self._fit_one(model, x, y[mask], weight[mask])
+        self.metrics_ = self._cross_validate(features, clip_types, ratings, weight)
         return self
+
+    @staticmethod
+    def _weights(sample_weight: Sequence[float] | None, n: int) -> np.ndarray:
+        if sample_weight is None:
+            return np.ones(n)
+        weight = np.asarray(sample_weight, dtype=float)
+        if weight.shape != (n,):
+            raise ValueError(f"sample_weight must hold one weight per rating ({n})")
+        if not np.all(np.isfinite(weight)) or np.any(weight <= 0) or np.any(weight > 1):
+            raise ValueError("sample_weight must be in (0, 1]")
+        return weight
 
     def predict(
         self, features: Sequence[Mapping[str, float]], clip_types: Sequence[str]
@@ -147,7 +242,7 @@ class HighlightModel:
         }
 
     # --- honest metrics ----------------------------------------------------------------------
-    def _cross_validate(self, features, clip_types, ratings) -> dict[str, Any]:
+    def _cross_validate(self, features, clip_types, ratings, weight) -> dict[str, Any]:
         from scipy.stats import spearmanr
         from sklearn.model_selection import KFold
 
@@ -168,7 +263,12 @@ class HighlightModel:
         splitter = KFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         for train, test in splitter.split(stars):
             fold = HighlightModel(**self.get_params(), cv_folds=0)
-            fold.fit([features[i] for i in train], [clip_types[i] for i in train], stars[train])
+            fold.fit(
+                [features[i] for i in train],
+                [clip_types[i] for i in train],
+                stars[train],
+                sample_weight=weight[train],
+            )
             predicted[test] = fold.predict(
                 [features[i] for i in test], [clip_types[i] for i in test]
             )
@@ -185,5 +285,6 @@ class HighlightModel:
             "learning_rate": self.learning_rate,
             "subsample": self.subsample,
             "ridge_alpha": self.ridge_alpha,
+            "tree_trust": self.tree_trust,
             "random_state": self.random_state,
         }
