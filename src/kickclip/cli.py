@@ -344,12 +344,19 @@ def clips(
 def rate(
     clip_id: Annotated[str, typer.Argument(metavar="ID", help="Clip id (see `kickclip clips`).")],
     stars: Annotated[str, typer.Argument(metavar="STARS", help="1 (poor) to 5 (excellent).")],
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="How sure you are, more than 0 up to 1 (the default): a rating at 0.5 "
+            "counts half when the model learns."
+        ),
+    ] = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
     """Rate a clip 1-5. Every 5 new ratings, once 10 exist, the model retrains.
 
-    Example: kickclip rate 7 5
+    Example: kickclip rate 7 5 · kickclip rate 8 2 --confidence 0.5
     """
     from kickclip.errors import ClipNotFound, InvalidRating
     from kickclip.rating import rate as rate_clip
@@ -364,8 +371,11 @@ def rate(
         if not clip_id.isdigit():
             raise ClipNotFound(clip_id)
         manager = _store(db)
-        outcome = rate_clip(manager, _trainer(manager, models_dir), int(clip_id), rating)
-    out.print(f"Rated clip {outcome.record.id}: {_stars(outcome.record.rating)}")
+        outcome = rate_clip(
+            manager, _trainer(manager, models_dir), int(clip_id), rating, confidence=confidence
+        )
+    sure = "" if outcome.record.confidence is None else f" (confidence {confidence:g})"
+    out.print(f"Rated clip {outcome.record.id}: {_stars(outcome.record.rating)}{sure}")
     if outcome.trained:
         out.print("Retrained the model with the new ratings.")
         _print_metrics(_trainer(manager, models_dir).get_training_progress()["metrics"])

@@ -68,7 +68,8 @@ class RatingBasedTrainer:
         features = [clip.features for clip in clips]
         clip_types = [clip.clip_type for clip in clips]
         ratings = [int(clip.rating) for clip in clips]
-        model = HighlightModel().fit(features, clip_types, ratings)
+        weights = [clip.weight for clip in clips]  # a rating given "not sure" counts less
+        model = HighlightModel().fit(features, clip_types, ratings, sample_weight=weights)
         save_model(
             model,
             self.models_dir,
@@ -77,6 +78,7 @@ class RatingBasedTrainer:
                 "features": features,
                 "clip_types": clip_types,
                 "ratings": ratings,
+                "weights": weights,
                 "clip_ids": [clip.id for clip in clips],
                 "trained_at": started_at,
             },

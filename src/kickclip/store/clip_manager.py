@@ -28,7 +28,9 @@ BUSY_TIMEOUT_MS = 30_000
 COLUMNS = (
     "id, filename, filepath, start_time, end_time, duration, score, clip_type, features, "
     "rating, created_at, rated_at, source_url, "
-    "(SELECT group_concat(tag, ' ') FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags"
+    "(SELECT group_concat(tag, ' ') FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags, "
+    "(SELECT confidence FROM rating_confidence WHERE rating_confidence.clip_id = clips.id) "
+    "AS confidence"
 )
 TAG_MAX_CHARS = 32
 
@@ -56,6 +58,12 @@ class ClipRecord:
     rated_at: str | None = None
     source_url: str | None = None
     tags: tuple[str, ...] = ()
+    confidence: float | None = None  # of the rating, in (0, 1]; None: fully sure
+
+    @property
+    def weight(self) -> float:
+        """How much the rating counts in training."""
+        return 1.0 if self.confidence is None else self.confidence
 
     @property
     def thumbnail_path(self) -> Path | None:
@@ -96,6 +104,18 @@ def validate_tag(tag: object) -> str:
     if not all(char.isalnum() or char in "-_" for char in clean):
         raise InvalidTag(f"tag {clean!r} may hold only letters, digits, '-' and '_'")
     return clean
+
+
+def validate_confidence(confidence: object) -> float | None:
+    """A rating's confidence in (0, 1]; None and 1 both mean fully sure (stored as None)."""
+    if confidence is None:
+        return None
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
+        raise InvalidRating(f"confidence must be a number in (0, 1], got {confidence!r}")
+    value = float(confidence)
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise InvalidRating(f"confidence must be more than 0 and at most 1, got {value:g}")
+    return None if value == 1 else value
 
 
 def _finite(name: str, value: object) -> float:
@@ -216,17 +236,29 @@ class ClipManager:
         except sqlite3.Error as error:
             raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
 
-    def rate_clip(self, clip_id: int, rating: int) -> ClipRecord:
-        """Store a 1-5 rating (replacing an earlier one) and return the updated clip."""
+    def rate_clip(self, clip_id: int, rating: int, confidence: float | None = None) -> ClipRecord:
+        """Store a 1-5 rating (replacing an earlier one) and return the updated clip.
+
+        ``confidence`` in (0, 1] says how sure the rater is: a rating at 0.5 counts half in
+        training. Rating again without it makes the rating fully sure.
+        """
         stars = validate_rating(rating)
+        sure = validate_confidence(confidence)
+        clip_id = _as_id(clip_id)
         try:
             with self._write() as db:
                 updated = db.execute(
                     "UPDATE clips SET rating = ?, rated_at = ? WHERE id = ?",
-                    (stars, utc_now(), _as_id(clip_id)),
+                    (stars, utc_now(), clip_id),
                 ).rowcount
                 if not updated:
                     raise ClipNotFound(clip_id)
+                db.execute("DELETE FROM rating_confidence WHERE clip_id = ?", (clip_id,))
+                if sure is not None:
+                    db.execute(
+                        "INSERT INTO rating_confidence (clip_id, confidence) VALUES (?, ?)",
+                        (clip_id, sure),
+                    )
         except sqlite3.Error as error:
             raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
         return self.get_clip(clip_id)
@@ -277,6 +309,7 @@ class ClipManager:
         if gone:
             with self._write() as db:
                 db.executemany("DELETE FROM clip_tags WHERE clip_id = ?", gone)
+                db.executemany("DELETE FROM rating_confidence WHERE clip_id = ?", gone)
                 db.executemany("DELETE FROM clips WHERE id = ?", gone)
         return len(gone)
 

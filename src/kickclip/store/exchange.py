@@ -23,6 +23,7 @@ from kickclip.store.clip_manager import (
     ClipManager,
     utc_now,
     validate_clip,
+    validate_confidence,
     validate_rating,
     validate_tag,
 )
@@ -38,6 +39,7 @@ METADATA = (
     "score",
     "clip_type",
     "rating",
+    "confidence",
     "created_at",
     "rated_at",
     "source_url",
@@ -127,8 +129,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         }
         for key in ("start_time", "end_time", "score"):
             clip[key] = _number(clip.get(key))
-        if clip.get("rating") is not None:
-            clip["rating"] = _number(clip["rating"])
+        for key in ("rating", "confidence"):
+            if clip.get(key) is not None:
+                clip[key] = _number(clip[key])
         clip["features"] = features
         clip[TAGS] = (row.get(TAGS) or "").split()
         rows.append(clip)
@@ -161,6 +164,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     )
                     rating = clip.get("rating")
                     rating = None if rating is None else validate_rating(rating)
+                    confidence = validate_confidence(clip.get("confidence"))
                     filepath = os.path.abspath(str(clip["filepath"]))
                     tags = clip.get(TAGS) or []
                     if not isinstance(tags, list):
@@ -194,6 +198,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                         ),
                     )
                     clip_id = cursor.lastrowid
+                    took_rating = rating is not None
                     added += 1
                 elif existing["rating"] is None and rating is not None:
                     db.execute(
@@ -201,10 +206,18 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                         (rating, clip.get("rated_at") or utc_now(), existing["id"]),
                     )
                     clip_id = existing["id"]
+                    took_rating = True
                     rated += 1
                 else:
                     clip_id = existing["id"]
+                    took_rating = False
                     skipped += 1
+                if took_rating and confidence is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO rating_confidence (clip_id, confidence) "
+                        "VALUES (?, ?)",
+                        (clip_id, confidence),
+                    )
                 db.executemany(
                     "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?, ?)",
                     [(clip_id, tag) for tag in tags],

@@ -67,12 +67,24 @@ def _tags(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS clip_tags_tag ON clip_tags (tag, clip_id)")
 
 
+def _rating_confidence(db: sqlite3.Connection) -> None:
+    """How sure the rater was, in (0, 1]; a rating without a row here counts fully.
+
+    A table of its own, so the seed's ``clips`` table keeps its exact shape.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS rating_confidence "
+        "(clip_id INTEGER PRIMARY KEY, confidence REAL NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
     ("0003_unrated_index", _unrated_index),
     ("0004_secrets", _secrets),
     ("0005_tags", _tags),
+    ("0006_rating_confidence", _rating_confidence),
 )
 
 

@@ -107,36 +107,50 @@ def _train_in_background(settings: Settings) -> None:
     threading.Thread(target=work, daemon=True).start()
 
 
+UNSURE_CONFIDENCE = 0.5
+
+
 def submit_rating(
     settings: Settings,
     choice: str | None,
     stars: str | int | None,
     skipped: list[int] | None = None,
+    unsure: bool = False,
 ) -> tuple[Any, Any, str]:
-    """Store the rating, retrain in the background if due, and move to the next clip."""
+    """Store the rating (counting half when ``unsure``), retrain in the background if due, and
+    move to the next clip."""
     from kickclip.rating import rate
 
     if not stars:
         raise gr.Error("choose 1 to 5 stars first")
     manager, trainer = store(settings)
     try:
-        outcome = rate(manager, trainer, clip_id_of(choice), int(str(stars)[0]), auto_train=False)
+        outcome = rate(
+            manager,
+            trainer,
+            clip_id_of(choice),
+            int(str(stars)[0]),
+            confidence=UNSURE_CONFIDENCE if unsure else None,
+            auto_train=False,
+        )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     if trainer.should_auto_train():
         _train_in_background(settings)
     dropdown, video, queue_status = load_unrated(settings, skipped)
     status = f"Rated clip #{outcome.record.id}: {'★' * outcome.record.rating}"
+    if outcome.record.confidence is not None:
+        status += " (not sure: counts half)"
     if " · skipped" in queue_status:
         status += " · " + queue_status.split(" · ", 1)[1]
     return dropdown, video, status
 
 
 def rate_key(
-    settings: Settings, stars: int, choice: str | None, skipped: list[int] | None
+    settings: Settings, stars: int, choice: str | None, skipped: list[int] | None, unsure: bool
 ) -> tuple[Any, Any, str]:
     """A key (or its button) 1-5: rate the clip on screen and show the next."""
-    return submit_rating(settings, choice, stars, skipped)
+    return submit_rating(settings, choice, stars, skipped, unsure)
 
 
 def skip(
@@ -223,6 +237,9 @@ def build(settings: Settings) -> None:
                 gr.Button(f"{n} {'★' * n}", elem_id=f"rate-key-{n}", size="sm") for n in range(1, 6)
             ]
             skip_button = gr.Button("Skip (S)", elem_id="skip-key", size="sm")
+        unsure = gr.Checkbox(
+            label="Not sure about this one (the rating counts half)", elem_id="unsure"
+        )
         stars = gr.Radio(STARS, label="Your rating")
         submit = gr.Button("Submit Rating", variant="primary")
     with gr.Row():
@@ -243,7 +260,7 @@ def build(settings: Settings) -> None:
         train = gr.Button("Train Model Now")
 
     def then_panels(event: Any) -> None:
-        event.then(
+        event.then(lambda: False, outputs=unsure, api_name=False).then(
             partial(statistics_markdown, settings), outputs=[stats, model], api_name=False
         ).then(partial(learning_curve, settings), outputs=curve, api_name=False)
 
@@ -257,7 +274,7 @@ def build(settings: Settings) -> None:
     then_panels(
         submit.click(
             partial(submit_rating, settings),
-            inputs=[clip, stars, skipped],
+            inputs=[clip, stars, skipped, unsure],
             outputs=[clip, video, status],
             api_name="rate",
         )
@@ -266,7 +283,7 @@ def build(settings: Settings) -> None:
         then_panels(
             key.click(
                 partial(rate_key, settings, number),
-                inputs=[clip, skipped],
+                inputs=[clip, skipped, unsure],
                 outputs=[clip, video, status],
                 api_name=False,
             )
