@@ -4,8 +4,9 @@ Few ratings is the normal case (10 to 100), where default gradient boosting memo
 Each model is a pipeline of median imputation, rank scaling (quantiles: heavy tails and
 odd units cannot swamp the linear part) and a :class:`RidgeBoost`: a ridge fit in that rank
 space, plus shallow, shrunk, subsampled boosted trees (Huber loss, so one odd rating does not
-dominate) on what the ridge misses, the trees' share growing as n / (n + 30) of the n ratings.
-With 10 ratings the prediction is mostly the linear trend, with 100 mostly both.
+dominate) on what the ridge misses, the trees' share growing as n / (n + 30) of the n ratings
+and the ridge's alpha from 3 (up to 15 ratings) to 10 (from 50). With 10 ratings the
+prediction is mostly the linear trend, with 100 mostly both.
 ``benchmarks/bench_learning.py`` measures it against gradient boosting, quantile + ridge and a
 pairwise ranker.
 """
@@ -23,6 +24,7 @@ from kickclip.records import CLIP_TYPES
 
 SHARED = "shared"
 TYPE_TRUST_RATINGS = 40
+RIDGE_ALPHA_MAX = 10.0
 
 
 class RidgeBoost:
@@ -138,7 +140,9 @@ class HighlightModel:
             SimpleImputer(strategy="median", keep_empty_features=True),
             QuantileTransformer(n_quantiles=max(2, min(100, n_samples))),
             RidgeBoost(
-                alpha=self.ridge_alpha,
+                # More ratings, more trust in the trees, and a stiffer ridge that leaves them
+                # the nonlinear part: alpha x max(1, n / 15), at most 10.
+                alpha=min(RIDGE_ALPHA_MAX, self.ridge_alpha * max(1.0, n_samples / 15)),
                 tree_trust=self.tree_trust,
                 max_depth=self.max_depth,
                 learning_rate=self.learning_rate,
