@@ -277,9 +277,20 @@ class HighlightModel:
                 [features[i] for i in test], [clip_types[i] for i in test]
             )
         predicted_stars = 1 + 4 * predicted
-        metrics["cv_mae_stars"] = round(float(np.mean(np.abs(predicted_stars - stars))), 4)
-        if np.ptp(stars) > 0 and np.ptp(predicted_stars) > 0:
-            metrics["cv_spearman"] = round(float(spearmanr(predicted_stars, stars)[0]), 4)
+
+        def scored(mask: np.ndarray) -> tuple[float, float | None]:
+            truth, guess = stars[mask], predicted_stars[mask]
+            mae = round(float(np.mean(np.abs(guess - truth))), 4)
+            varied = len(truth) > 2 and np.ptp(truth) > 0 and np.ptp(guess) > 0
+            return mae, round(float(spearmanr(guess, truth)[0]), 4) if varied else None
+
+        metrics["cv_mae_stars"], metrics["cv_spearman"] = scored(np.ones(n, dtype=bool))
+        kinds = np.asarray(clip_types)
+        metrics["per_type"] = {
+            kind: dict(zip(("cv_mae", "spearman"), scored(kinds == kind), strict=True))
+            for kind in CLIP_TYPES
+            if (kinds == kind).any()
+        }
         return metrics
 
     def get_params(self) -> dict[str, Any]:
