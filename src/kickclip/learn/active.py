@@ -19,6 +19,7 @@ import numpy as np
 from kickclip.learn.dataset import feature_names_from, targets, to_matrix
 
 COMMITTEE = 12
+COMMITTEE_ALPHA = 30.0  # strong: with few ratings, weak ridges disagree about noise
 CANDIDATES = 2000  # newest unrated clips considered; the rest follow, newest first
 
 
@@ -57,7 +58,9 @@ def uncertainty(rated: np.ndarray, stars: Sequence[int], candidates: np.ndarray)
     votes = np.empty((COMMITTEE, len(candidates)))
     for member in range(COMMITTEE):
         sample = rng.integers(0, len(y), len(y))
-        votes[member] = Ridge(alpha=1.0).fit(rated[sample], y[sample]).predict(candidates)
+        votes[member] = (
+            Ridge(alpha=COMMITTEE_ALPHA).fit(rated[sample], y[sample]).predict(candidates)
+        )
     return votes.std(axis=0)
 
 
