@@ -160,7 +160,8 @@ def test_generate_json_matches_the_contract(stream: Path, workspace: Workspace) 
     manager = ClipManager(workspace.db)
     for h in data["highlights"]:
         assert set(h) == {
-            *("start", "end", "score", "clip_type", "reason", "features", "id", "filepath")
+            *("start", "end", "score", "clip_type", "reason", "features", "id", "filepath"),
+            "reused",
         }
         assert h["reason"] and isinstance(h["reason"], str)
         assert Path(h["filepath"]).is_file() and decode_duration(h["filepath"])[1] > 0

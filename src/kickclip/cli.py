@@ -216,12 +216,16 @@ def generate(
     record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
     quality: Annotated[str, _option("quality")] = "best",
     accurate: Annotated[bool, _option("accurate")] = False,
+    force: Annotated[bool, _option("force")] = False,
+    keep_recording: Annotated[bool, _option("keep_recording")] = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
     """Detect highlights, cut each into a clip with a thumbnail, and register it.
+
+    Running it again on the same source reuses the clips already cut (--force cuts again).
 
     Example: kickclip generate vod.mp4 --clip-duration 20 --top 5
     """
@@ -241,8 +245,11 @@ def generate(
         out.print(f"Nothing stood out in {source}; no clips written.", highlight=False)
         return
     out.print(_highlight_table(rows, with_files=True))
+    reused = sum(row["reused"] for row in rows)
+    again = f" ({reused} already cut before: reused; --force cuts again)" if reused else ""
     out.print(
-        f"{len(rows)} clips in {settings.out}. Rate them: kickclip rate ID STARS", highlight=False
+        f"{len(rows)} clips in {settings.out}{again}. Rate them: kickclip rate ID STARS",
+        highlight=False,
     )
 
 
@@ -645,11 +652,69 @@ def import_(
 
 
 @app.command()
-def cleanup(db: DbOption = SETTING_BY_NAME["db"].default) -> None:
-    """Remove the rows whose clip file is gone."""
+def delete(
+    clip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Clip ids to delete.")],
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Delete clips: their files (clip and thumbnail) and their rows, ratings and tags.
+
+    Example: kickclip delete 7 8
+    """
+    from kickclip.errors import ClipNotFound
+    from kickclip.housekeeping import delete as delete_clips
+
     with user_errors():
-        removed = _store(db).cleanup_missing_files()
-    out.print(f"Removed {removed} rows whose file is gone", highlight=False)
+        for clip_id in clip_ids:
+            if not clip_id.isdigit():
+                raise ClipNotFound(clip_id)
+        removed = delete_clips(_store(db), [int(clip_id) for clip_id in clip_ids])
+    out.print(
+        f"Deleted {len(removed)} clip(s): {', '.join(str(r.id) for r in removed)}",
+        highlight=False,
+    )
+
+
+@app.command()
+def cleanup(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, change nothing.")] = False,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+) -> None:
+    """Repair what an interrupted run left: temp files, clip files without a row (registered
+    again from their own description), stray thumbnails, rows whose file is gone.
+
+    Example: kickclip cleanup --dry-run
+    """
+    from kickclip.housekeeping import cleanup as clean
+
+    with user_errors():
+        report = clean(_store(db), out_dir, dry_run=dry_run)
+    if as_json:
+        _print_json({"dry_run": dry_run, **report.to_json()})
+        return
+    if dry_run:
+        listed = (
+            (report.temp_files, "would remove temporary file"),
+            (report.registered, "would register clip file without a row"),
+            (report.thumbnails, "would remove thumbnail without a clip"),
+            (report.missing_rows, "would remove the row of clip (its file is gone)"),
+            (report.left_alone, "would leave alone (not written by kickclip)"),
+        )
+        for items, what in listed:
+            for item in items:
+                out.print(f"{what}: {item}", highlight=False, markup=False)
+        if not any(items for items, _ in listed):
+            out.print("Nothing to clean up.")
+        return
+    out.print(
+        f"Removed {len(report.missing_rows)} rows whose file is gone, "
+        f"{len(report.temp_files)} temporary files and {len(report.thumbnails)} stray "
+        f"thumbnails; registered {len(report.registered)} clip files that had no row",
+        highlight=False,
+    )
+    for path in report.left_alone:
+        out.print(f"Left alone (not written by kickclip): {path}", highlight=False, markup=False)
 
 
 def main() -> None:

@@ -3,7 +3,11 @@
 Default: stream copy from the keyframe at or before the window start (never cutting into the
 moment; the real start is stored and named). ``accurate``: decode and re-encode exactly the
 window as H.264 + AAC. Files are written under a temporary name and renamed when complete, so
-an interrupted run leaves no half-written clip.
+an interrupted run leaves no half-written clip: temporary names carry the process id
+(``.kickclip-<pid>-….part.mp4``), so ``cleanup`` can tell a dead run's leftovers from a running
+one's. A clip file also carries its own description (``note``, the MP4 ``comment`` tag), so a
+file that lost its database row (a kill between rename and registration) can be registered
+again.
 
 Seeking is never trusted to land before the wanted time: MPEG-TS (how HLS and Kick arrive)
 seeks by bytes and timestamps and often lands a keyframe or two late. Every cut seeks a margin
@@ -57,9 +61,17 @@ def clip_path(media: MediaInfo, highlight: Highlight, out_dir: Path, suffix: str
 
 
 def cut_clip(
-    media: MediaInfo, highlight: Highlight, out_dir: Path, *, accurate: bool = False
+    media: MediaInfo,
+    highlight: Highlight,
+    out_dir: Path,
+    *,
+    accurate: bool = False,
+    note: str | None = None,
 ) -> CutClip:
-    """Write the clip and its thumbnail into ``out_dir``; return the real times."""
+    """Write the clip and its thumbnail into ``out_dir``; return the real times.
+
+    ``note`` is written into the clip's ``comment`` tag.
+    """
     import av
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,9 +82,9 @@ def cut_clip(
     dest: Path | None = None
     try:
         if accurate:
-            start_s, end_s = _reencode(media, highlight, part)
+            start_s, end_s = _reencode(media, highlight, part, note)
         else:
-            start_s, end_s = _copy(media, highlight, part)
+            start_s, end_s = _copy(media, highlight, part, note)
         thumbnail = None
         if media.has_video:
             _thumbnail(media, highlight.peak_s, thumb_part)
@@ -99,8 +111,11 @@ def cut_clip(
     return CutClip(filepath=dest, thumbnail=thumbnail, start_s=start_s, end_s=end_s)
 
 
+TEMP_PREFIX = ".kickclip-"
+
+
 def _temp_path(out_dir: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(dir=out_dir, prefix=".kickclip-", suffix=suffix)
+    fd, name = tempfile.mkstemp(dir=out_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=suffix)
     os.close(fd)
     return Path(name)
 
@@ -157,14 +172,24 @@ def _decoded(packets: Iterator[Any]) -> Iterator[Any]:
         yield from packet.decode()
 
 
-def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, float]:
+def _output(part: Path, note: str | None) -> Any:
+    import av
+
+    out = av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"})
+    if note is not None:
+        out.metadata["comment"] = note
+    return out
+
+
+def _copy(
+    media: MediaInfo, highlight: Highlight, part: Path, note: str | None
+) -> tuple[float, float]:
     """Remux packets from the keyframe at or before the start until the end is covered.
 
     Reads forward from a seek point before the start and keeps the packets from the LAST
     keyframe at or before the start (only those since the latest such keyframe are held),
     so the clip never begins after the requested start, whatever the container's seek did.
     """
-    import av
 
     with open_media(media.cut_url, media.http_headers) as source:
         video = _best(source.streams.video)
@@ -173,7 +198,7 @@ def _copy(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, fl
         anchor = video or audio
         want_start = highlight.start_s + media.start_s
         want_end = highlight.end_s + media.start_s
-        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with _output(part, note) as out:
             outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
             origin: float | None = None  # time of the chosen keyframe
             chosen = False  # no later keyframe can be at or before the start any more
@@ -232,7 +257,9 @@ def _best(streams):
     return max(usable, key=lambda s: s.codec_context.width * s.codec_context.height, default=None)
 
 
-def _reencode(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float, float]:
+def _reencode(
+    media: MediaInfo, highlight: Highlight, part: Path, note: str | None
+) -> tuple[float, float]:
     """Decode from the keyframe before the start; encode exactly [start, end)."""
     import av
 
@@ -243,7 +270,7 @@ def _reencode(media: MediaInfo, highlight: Highlight, part: Path) -> tuple[float
         inputs = [s for s in (video, audio) if s is not None]
         anchor = video or audio
         packets = _packets_from(source, inputs, anchor, start_s + media.start_s, media.start_s)
-        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with _output(part, note) as out:
             vout = aout = None
             if video is not None:
                 fps = video.average_rate or Fraction(30)

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kickclip.errors import CutError, StoreError
 from kickclip.progress import ProgressCallback, no_progress, scaled
-from kickclip.records import Analysis, GeneratedClip, Generation
+from kickclip.records import Analysis, CutClip, GeneratedClip, Generation
 from kickclip.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
@@ -54,6 +56,14 @@ def analyze(
     )
 
 
+def source_keys(source: str) -> tuple[str, ...]:
+    """The names a source is stored under: a local file by its absolute path (and, for rows
+    from before, the text given); anything else by its text."""
+    if os.path.exists(source):
+        return (os.path.realpath(source), source)
+    return (source,)
+
+
 def generate(
     source: str,
     settings: Settings = DEFAULT_SETTINGS,
@@ -61,32 +71,90 @@ def generate(
     on_progress: ProgressCallback = no_progress,
     manager: ClipManager | None = None,
 ) -> Generation:
-    """Analyze, then cut and register every highlight; one failed clip spares the others."""
-    from kickclip.cut import cut_clip
+    """Analyze, then cut and register every highlight; one failed clip spares the others.
+
+    A highlight already stored for this source (overlapping a stored clip by more than half)
+    is reused, not cut again, unless ``settings.force``: then it is cut again and the stored
+    clip (its id, rating and tags) points at the new cut.
+    """
     from kickclip.store.clip_manager import ClipManager
 
     if manager is None and not settings.db.absolute().parent.is_dir():
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
+    try:
+        return cut_and_register(analysis, settings, manager, on_progress=on_progress)
+    finally:
+        if analysis.media.is_live and not settings.keep_recording:
+            Path(analysis.media.cut_url).unlink(missing_ok=True)
+
+
+def cut_and_register(
+    analysis: Analysis,
+    settings: Settings,
+    manager: ClipManager,
+    *,
+    on_progress: ProgressCallback = no_progress,
+) -> Generation:
+    """Cut the highlights of an analysis (reusing stored ones) and register them."""
+    from kickclip.cut import cut_clip
+    from kickclip.housekeeping import clip_note, files_of
+
+    keys = source_keys(analysis.media.source)
     clips, failures = [], []
     total = len(analysis.highlights)
     for number, highlight in enumerate(analysis.highlights):
         on_progress(0.7 + 0.3 * number / max(total, 1), f"cutting clip {number + 1} of {total}")
+        stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s)
+        if stored is not None and not settings.force and Path(stored.filepath).is_file():
+            reused = CutClip(
+                filepath=Path(stored.filepath),
+                thumbnail=stored.thumbnail_path,
+                start_s=stored.start_time,
+                end_s=stored.end_time,
+            )
+            clips.append(
+                GeneratedClip(clip_id=stored.id, highlight=highlight, cut=reused, reused=True)
+            )
+            continue
+        note = clip_note(
+            keys[0],
+            highlight.start_s,
+            highlight.end_s,
+            highlight.score,
+            highlight.clip_type,
+            dict(highlight.features),
+        )
         try:
-            cut = cut_clip(analysis.media, highlight, settings.out, accurate=settings.accurate)
+            cut = cut_clip(
+                analysis.media, highlight, settings.out, accurate=settings.accurate, note=note
+            )
         except CutError as error:
             failures.append(str(error))
             continue
-        clip_id = manager.register_clip(
-            filepath=cut.filepath,
-            start_time=cut.start_s,
-            end_time=cut.end_s,
-            score=highlight.score,
-            clip_type=highlight.clip_type,
-            features=highlight.features,
-            source_url=analysis.media.source,
-        )
+        if stored is None:
+            clip_id = manager.register_clip(
+                filepath=cut.filepath,
+                start_time=cut.start_s,
+                end_time=cut.end_s,
+                score=highlight.score,
+                clip_type=highlight.clip_type,
+                features=highlight.features,
+                source_url=keys[0],
+            )
+        else:
+            clip_id = manager.recut_clip(
+                stored.id,
+                cut.filepath,
+                cut.start_s,
+                cut.end_s,
+                highlight.score,
+                highlight.features,
+            ).id
+            for old in files_of(stored):
+                if old not in (cut.filepath, cut.thumbnail):
+                    old.unlink(missing_ok=True)
         clips.append(GeneratedClip(clip_id=clip_id, highlight=highlight, cut=cut))
     if total and not clips:
         raise CutError(f"no clip could be cut: {failures[0]}")

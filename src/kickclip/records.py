@@ -144,6 +144,7 @@ class GeneratedClip:
     clip_id: int
     highlight: Highlight
     cut: CutClip
+    reused: bool = False  # already stored for this source: not cut again
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +152,7 @@ class GeneratedClip:
             "start": round(self.cut.start_s, 3),
             "end": round(self.cut.end_s, 3),
             "id": self.clip_id,
+            "reused": self.reused,
             "filepath": str(self.cut.filepath),
         }
 

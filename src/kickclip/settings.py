@@ -59,6 +59,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Frame-accurate cuts (re-encode H.264 + AAC) instead of a "
         "stream copy from the keyframe at or before the start.",
     ),
+    Setting(
+        "force",
+        False,
+        "Cut again the highlights already stored for this source (the stored clip keeps its "
+        "id, rating and tags); by default they are reused.",
+    ),
+    Setting(
+        "keep_recording",
+        False,
+        "Keep the recording of a live source after its clips are cut (default: removed).",
+    ),
 )
 
 SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -78,6 +89,8 @@ class Settings:
     record_minutes: float = SETTING_BY_NAME["record_minutes"].default
     quality: str = SETTING_BY_NAME["quality"].default
     accurate: bool = SETTING_BY_NAME["accurate"].default
+    force: bool = SETTING_BY_NAME["force"].default
+    keep_recording: bool = SETTING_BY_NAME["keep_recording"].default
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:

@@ -263,6 +263,59 @@ class ClipManager:
             raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
         return self.get_clip(clip_id)
 
+    def recut_clip(
+        self,
+        clip_id: int,
+        filepath: str | Path,
+        start_time: float,
+        end_time: float,
+        score: float,
+        features: Mapping[str, float],
+    ) -> ClipRecord:
+        """Point a stored clip at a new cut of its moment; its id, rating and tags stay."""
+        clip_id = _as_id(clip_id)
+        kind = self.get_clip(clip_id).clip_type
+        start, end, value, _, clean = validate_clip(start_time, end_time, score, kind, features)
+        path = os.path.abspath(os.fspath(filepath))
+        try:
+            with self._write() as db:
+                updated = db.execute(
+                    "UPDATE clips SET filename = ?, filepath = ?, start_time = ?, end_time = ?, "
+                    "duration = ?, score = ?, features = ? WHERE id = ?",
+                    (
+                        os.path.basename(path),
+                        path,
+                        start,
+                        end,
+                        end - start,
+                        value,
+                        json.dumps(clean),
+                        clip_id,
+                    ),
+                ).rowcount
+                if not updated:
+                    raise ClipNotFound(clip_id)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        return self.get_clip(clip_id)
+
+    def delete_clips(self, clip_ids: Iterable[int]) -> list[ClipRecord]:
+        """Remove the rows (with their tags and confidences) in one transaction; the removed
+        clips. Every id must exist, else nothing is removed."""
+        ids = sorted({_as_id(clip_id) for clip_id in clip_ids})
+        records = [self.get_clip(clip_id) for clip_id in ids]  # ClipNotFound before any write
+        try:
+            with self._write() as db:
+                for table, column in (
+                    ("clip_tags", "clip_id"),
+                    ("rating_confidence", "clip_id"),
+                    ("clips", "id"),
+                ):
+                    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        return records
+
     def tag_clip(self, clip_id: int, tags: Iterable[str], *, remove: bool = False) -> ClipRecord:
         """Add (or with ``remove``, take away) tags; one transaction; the updated clip."""
         clean = sorted({validate_tag(tag) for tag in tags})
@@ -304,14 +357,16 @@ class ClipManager:
 
     def cleanup_missing_files(self) -> int:
         """Delete the rows (and their tags) whose clip file is gone; return how many."""
+        return len(self.delete_clips(self.missing_file_ids()))
+
+    def missing_file_ids(self) -> list[int]:
+        """The clips whose file is gone."""
         rows = self._read("SELECT id, filepath FROM clips")
-        gone = [(row["id"],) for row in rows if not os.path.exists(row["filepath"])]
-        if gone:
-            with self._write() as db:
-                db.executemany("DELETE FROM clip_tags WHERE clip_id = ?", gone)
-                db.executemany("DELETE FROM rating_confidence WHERE clip_id = ?", gone)
-                db.executemany("DELETE FROM clips WHERE id = ?", gone)
-        return len(gone)
+        return [row["id"] for row in rows if not os.path.exists(row["filepath"])]
+
+    def stored_paths(self) -> set[str]:
+        """Every clip file path the store knows (absolute, as registered)."""
+        return {row[0] for row in self._read("SELECT filepath FROM clips")}
 
     # --- reading ---------------------------------------------------------------------------------
     def get_clip(self, clip_id: int) -> ClipRecord:
@@ -359,6 +414,28 @@ class ClipManager:
             sql = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL AND rated_at > ?"
             params = (timestamp_iso,)
         return int(self._read(sql, params)[0][0])
+
+    def find_overlapping(
+        self, sources: Iterable[str], start_time: float, end_time: float
+    ) -> ClipRecord | None:
+        """A stored clip of one of ``sources`` whose span overlaps this one by more than half
+        of the shorter of the two (the most overlapping one)."""
+        names = sorted(set(sources))
+        if not names:
+            return None
+        rows = self._read(
+            f"SELECT {COLUMNS} FROM clips WHERE source_url IN ({', '.join('?' * len(names))}) "
+            "AND start_time < ? AND end_time > ?",
+            (*names, float(end_time), float(start_time)),
+        )
+        best, best_share = None, 0.5
+        for row in rows:
+            overlap = min(end_time, row["end_time"]) - max(start_time, row["start_time"])
+            shorter = min(end_time - start_time, row["end_time"] - row["start_time"])
+            share = overlap / shorter if shorter > 0 else 0.0
+            if share > best_share:
+                best, best_share = row, share
+        return None if best is None else ClipRecord.from_row(best)
 
     def find_clip(
         self, filepath: str | Path, start_time: float, end_time: float

@@ -1,0 +1,185 @@
+"""Keep the clips folder and the database in step: delete clips, clean up after interruptions.
+
+A clip is a row and its files (the clip, its thumbnail). ``delete`` removes the files first and
+the rows after, so an interruption leaves rows without files, which ``cleanup`` removes. A run
+killed mid-way leaves what ``cleanup`` repairs:
+
+- temporary files of a process that is gone (``.kickclip-<pid>-….part.*``; a live recording's
+  ``….ts.part`` once it has not grown for ``STALE_RECORDING_S``): removed;
+- a clip file without a row (killed between rename and registration): registered again from
+  the description the clip carries in its ``comment`` tag; a thumbnail without its clip:
+  removed; files kickclip did not write are left alone;
+- rows whose clip file is gone: removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kickclip.cut import TEMP_PREFIX
+from kickclip.errors import KickclipError, StoreError
+from kickclip.store.clip_manager import ClipManager, ClipRecord
+
+NOTE_KEY = "kickclip"
+CLIP_SUFFIXES = (".mp4", ".m4a")
+STALE_RECORDING_S = 300
+_OUR_NAME = re.compile(r"_\d\dh\d\dm\d\ds-\d\dh\d\dm\d\ds_(audio|video)(-\d+)?$")
+_PID = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-")
+
+
+def clip_note(
+    source: str,
+    start_s: float,
+    end_s: float,
+    score: float,
+    clip_type: str,
+    features: dict[str, float],
+) -> str:
+    """The description a clip file carries, enough to register it again."""
+    return json.dumps(
+        {
+            NOTE_KEY: 1,
+            "source": source,
+            "start": start_s,
+            "end": end_s,
+            "score": score,
+            "clip_type": clip_type,
+            "features": features,
+        }
+    )
+
+
+def files_of(clip: ClipRecord) -> list[Path]:
+    path = Path(clip.filepath)
+    return [path, path.with_suffix(".jpg")]
+
+
+def delete(manager: ClipManager, clip_ids: list[int]) -> list[ClipRecord]:
+    """Remove clips: their files, then their rows (all rows in one transaction)."""
+    records = [manager.get_clip(clip_id) for clip_id in clip_ids]  # all exist, or nothing done
+    for record in records:
+        for path in files_of(record):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot remove {path}: {error.strerror or error}") from None
+    return manager.delete_clips([record.id for record in records])
+
+
+@dataclass
+class CleanupReport:
+    temp_files: list[Path] = field(default_factory=list)
+    registered: list[Path] = field(default_factory=list)
+    thumbnails: list[Path] = field(default_factory=list)
+    missing_rows: list[int] = field(default_factory=list)
+    left_alone: list[Path] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "temp_files": [str(p) for p in self.temp_files],
+            "registered": [str(p) for p in self.registered],
+            "thumbnails": [str(p) for p in self.thumbnails],
+            "rows_without_file": self.missing_rows,
+            "left_alone": [str(p) for p in self.left_alone],
+        }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_temp(path: Path) -> bool:
+    match = _PID.match(path.name)
+    if match:
+        return not _alive(int(match[1]))
+    if path.name.endswith(".part"):  # a live recording being written grows all the time
+        return time.time() - path.stat().st_mtime > STALE_RECORDING_S
+    return False
+
+
+def _read_note(path: Path) -> dict[str, Any] | None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            note = container.metadata.get("comment")
+            duration = container.duration
+    except (av.error.FFmpegError, OSError):
+        return None
+    try:
+        data = json.loads(note) if note else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get(NOTE_KEY) != 1:
+        return None
+    data["file_duration"] = None if duration is None else duration / 1_000_000
+    return data
+
+
+def _register(manager: ClipManager, path: Path, note: dict[str, Any]) -> int:
+    """Register an orphan clip file from its note. A stream copy starts at the keyframe before
+    the window and ends with it, so the real start is the end minus the file's length."""
+    end = float(note["end"])
+    length = note.get("file_duration") or end - float(note["start"])
+    return manager.register_clip(
+        filepath=path,
+        start_time=max(0.0, end - length),
+        end_time=end,
+        score=note["score"],
+        clip_type=note["clip_type"],
+        features=note["features"],
+        source_url=note.get("source"),
+    )
+
+
+def cleanup(manager: ClipManager, out_dir: Path, *, dry_run: bool = False) -> CleanupReport:
+    """Repair what interrupted runs left behind (see the module's text); ``dry_run`` lists."""
+    report = CleanupReport()
+    folders = [out_dir, out_dir / ".recordings"]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            temporary = path.name.startswith(TEMP_PREFIX) or path.suffix == ".part"
+            if temporary and path.is_file() and _dead_temp(path):
+                report.temp_files.append(path)
+    stored = manager.stored_paths()
+    clips = []
+    if out_dir.is_dir():
+        clips = [p for p in sorted(out_dir.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    for path in clips:
+        if path.suffix in CLIP_SUFFIXES and os.path.abspath(path) not in stored:
+            note = _read_note(path)
+            (report.registered if note else report.left_alone).append(path)
+        elif (
+            path.suffix == ".jpg"
+            and _OUR_NAME.search(path.stem)
+            and not any(path.with_suffix(s).exists() for s in CLIP_SUFFIXES)
+        ):
+            report.thumbnails.append(path)
+    report.missing_rows = manager.missing_file_ids()
+    if dry_run:
+        return report
+    for path in report.temp_files + report.thumbnails:
+        path.unlink(missing_ok=True)
+    for path in list(report.registered):
+        note = _read_note(path)
+        try:
+            _register(manager, path, note or {})
+        except (KickclipError, KeyError, TypeError, ValueError):
+            report.registered.remove(path)
+            report.left_alone.append(path)
+    manager.delete_clips(report.missing_rows)
+    return report
