@@ -156,6 +156,10 @@ def test_browse_and_download(page, site, tmp_path) -> None:
     assert original.is_file() and saved.read_bytes() == original.read_bytes()
     if SHOOT:
         page.screenshot(path=str(SCREENSHOTS / "browse.png"), full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete this clip and its files?"
+    page.get_by_role("button", name="Delete Clip").click()
+    page.get_by_text(re.compile(r"Deleted clip #\d+")).wait_for()
+    assert not original.exists()
 
 
 def test_learning_curve_plot(page, site) -> None:

@@ -111,3 +111,21 @@ def test_gallery_shows_and_filters_tags(tmp_path: Path) -> None:
     assert browse_tab.clip_tags(settings, f"#{ids[2]} · x") == "clutch fail"
     stored, _ = browse_tab.save_tags(settings, f"#{ids[2]} · x", "fail")
     assert manager.get_clip(ids[2]).tags == ("fail",)
+
+
+def test_gallery_deletes_a_clip(tmp_path: Path) -> None:
+    from kickclip.settings import Settings
+    from kickclip.webui import browse_tab
+
+    settings = Settings(db=tmp_path / "clips.db", out=tmp_path / "output_clips")
+    manager, ids = fill_store(settings.db, 3)
+    settings.out.mkdir()
+    for clip in manager.list_clips(limit=-1):
+        Path(clip.filepath).write_bytes(b"clip")
+        Path(clip.filepath).with_suffix(".jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    target = manager.get_clip(ids[1])
+    gallery, _, _, status = browse_tab.delete_clip(settings, f"#{ids[1]} · x", None)
+    assert status == f"Deleted clip #{ids[1]}" and len(gallery) == 2
+    assert not Path(target.filepath).exists() and target.thumbnail_path is None
+    gallery, _, _, status = browse_tab.delete_clip(settings, None, None)  # declined
+    assert status == "" and len(gallery) == 2

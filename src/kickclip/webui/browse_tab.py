@@ -78,6 +78,20 @@ def pick_from_gallery(settings: Settings, event: gr.SelectData) -> Any:
     return clip_label(manager.get_clip(clip_id))
 
 
+def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tuple[Any, ...]:
+    """Delete the chosen clip (files, row, rating, tags); the refreshed gallery and a status."""
+    from kickclip.housekeeping import delete
+
+    if not choice:  # nothing chosen, or the browser's confirmation was declined
+        return (*refresh_gallery(settings, tag), "")
+    manager, _ = store(settings)
+    try:
+        removed = delete(manager, [clip_id_of(choice)])
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    return (*refresh_gallery(settings, tag), f"Deleted clip #{removed[0].id}")
+
+
 def build(settings: Settings) -> None:
     with gr.Row():
         refresh = gr.Button("Refresh Gallery", variant="primary")
@@ -92,7 +106,8 @@ def build(settings: Settings) -> None:
     with gr.Row():
         tags = gr.Textbox(label="Tags (separated by spaces)", elem_id="clip-tags")
         save = gr.Button("Save Tags")
-        saved = gr.Markdown()
+        remove = gr.Button("Delete Clip", variant="stop", elem_id="delete-clip")
+        saved = gr.Markdown(elem_id="browse-status")
     refresh.click(
         partial(refresh_gallery, settings),
         inputs=tag,
@@ -105,6 +120,13 @@ def build(settings: Settings) -> None:
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(
         partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"
+    )
+    remove.click(
+        partial(delete_clip, settings),
+        inputs=[clip, tag],
+        outputs=[gallery, clip, tag, saved],
+        js="(clip, tag) => [clip && confirm('Delete this clip and its files?') ? clip : null, tag]",
+        api_name="delete",
     )
 
     def on_select(event: gr.SelectData) -> Any:  # Gradio injects SelectData by annotation
