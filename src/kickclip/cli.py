@@ -7,7 +7,6 @@ Core modules are imported inside the commands so ``kickclip --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,7 +94,9 @@ def _clock(seconds: float) -> str:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
+    from kickclip.jsonout import dumps
+
+    typer.echo(dumps(data, indent=2))
 
 
 def _print_metrics(metrics: dict[str, Any] | None) -> None:

@@ -40,6 +40,28 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def as_utc(timestamp: str) -> str:
+    """An ISO 8601 time as UTC in ``utc_now``'s form; a naive one is this machine's local time
+    (what ``datetime.now().isoformat()`` writes). Text that is not a time comes back as is."""
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except (TypeError, ValueError):
+        return timestamp
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _times_in_utc(db: sqlite3.Connection) -> None:
+    """Rewrite times another tool stored in local or other-offset form as UTC, so that SQL
+    orders and compares them correctly ("newest first", "rated since")."""
+    foreign = "{0} IS NOT NULL AND {0} NOT LIKE '%+00:00'"
+    for column in ("created_at", "rated_at"):
+        if db.execute(f"SELECT 1 FROM clips WHERE {foreign.format(column)} LIMIT 1").fetchone():
+            db.create_function("kickclip_utc", 1, as_utc, deterministic=True)
+            db.execute(
+                f"UPDATE clips SET {column} = kickclip_utc({column}) WHERE {foreign.format(column)}"
+            )
+
+
 @dataclass(frozen=True)
 class ClipRecord:
     """One row of the ``clips`` table, with ``features`` decoded to a dict."""
@@ -127,11 +149,20 @@ def _finite(name: str, value: object) -> float:
 
 
 def validate_clip(
-    start_time: object, end_time: object, score: object, clip_type: object, features: object
+    start_time: object,
+    end_time: object,
+    score: object,
+    clip_type: object,
+    features: object,
+    *,
+    lenient: bool = False,
 ) -> tuple[float, float, float, str, dict[str, float]]:
+    """Checked clip fields. ``lenient`` (importing rows another tool stored): a zero-length
+    span passes, and feature values that are not finite numbers are dropped (unknown to the
+    model, as a missing feature is) instead of refusing the row."""
     start = _finite("start_time", start_time)
     end = _finite("end_time", end_time)
-    if not 0 <= start < end:
+    if not (0 <= start <= end if lenient else 0 <= start < end):
         raise InvalidClip(f"need 0 <= start_time < end_time, got {start:g} and {end:g}")
     value = _finite("score", score)
     if clip_type not in CLIP_TYPES:
@@ -144,7 +175,11 @@ def validate_clip(
     for key, number in features.items():
         if not isinstance(key, str):
             raise InvalidClip(f"feature names must be strings, got {key!r}")
-        clean[key] = _finite(f"feature {key!r}", number)
+        try:
+            clean[key] = _finite(f"feature {key!r}", number)
+        except InvalidClip:
+            if not lenient:
+                raise
     return start, end, value, str(clip_type), clean
 
 
@@ -163,6 +198,7 @@ class ClipManager:
                 db.execute("PRAGMA journal_mode = WAL")  # persistent: once per database
             with self._write() as db:
                 migrate(db)
+                _times_in_utc(db)
         except sqlite3.Error as error:
             raise StoreError(f"cannot open clip database {self.db_path}: {error}") from None
 
@@ -407,12 +443,16 @@ class ClipManager:
         return [clip.features for clip in clips], [int(clip.rating) for clip in clips]
 
     def count_rated_since(self, timestamp_iso: str | None) -> int:
-        """Clips rated after ``timestamp_iso`` (all rated clips when None)."""
+        """Clips rated after ``timestamp_iso`` (all rated clips when None).
+
+        The time is parsed (naive means this machine's local time) and compared in UTC: the
+        stored times are UTC, those of other tools made so when the database is opened.
+        """
         if timestamp_iso is None:
             sql, params = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL", ()
         else:
             sql = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL AND rated_at > ?"
-            params = (timestamp_iso,)
+            params = (as_utc(timestamp_iso),)
         return int(self._read(sql, params)[0][0])
 
     def find_overlapping(

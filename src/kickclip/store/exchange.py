@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.errors import ExchangeError, KickclipError
+from kickclip.jsonout import dumps, finite
 from kickclip.store.clip_manager import (
     ClipManager,
     utc_now,
@@ -69,7 +70,7 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
     suffix = _format(path)
     clips = [clip.to_json() for clip in manager.list_clips(limit=-1)][::-1]
     if suffix == ".json":
-        text = json.dumps({"kickclip_export": EXPORT_VERSION, "clips": clips}, indent=1)
+        text = dumps({"kickclip_export": EXPORT_VERSION, "clips": clips}, indent=1)
     else:
         names = sorted({name for clip in clips for name in clip["features"]})
         buffer = io.StringIO()
@@ -80,7 +81,10 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
                 [
                     *("" if clip[key] is None else clip[key] for key in METADATA),
                     " ".join(clip[TAGS]),
-                    *(clip["features"].get(name, "") for name in names),
+                    *(
+                        "" if (v := finite(clip["features"].get(name))) is None else v
+                        for name in names
+                    ),
                 ]
             )
         text = buffer.getvalue()
@@ -161,6 +165,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                         clip.get("score"),
                         clip.get("clip_type"),
                         clip.get("features", {}),
+                        lenient=True,
                     )
                     rating = clip.get("rating")
                     rating = None if rating is None else validate_rating(rating)

@@ -6,6 +6,7 @@ date; each migration runs once and is recorded in ``schema_migrations``.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -78,6 +79,33 @@ def _rating_confidence(db: sqlite3.Connection) -> None:
     )
 
 
+def _no_unique_filepath(db: sqlite3.Connection) -> None:
+    """A seed-shaped table made with ``UNIQUE(filepath)`` (or ``filepath TEXT UNIQUE``) refuses
+    what the store does (an import of a second span of one file, a re-cut). SQLite cannot
+    drop a constraint, so the table is rebuilt without it: same columns, same rows and ids."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clips'")
+    sql = row.fetchone()[0]
+    relaxed = re.sub(r",\s*UNIQUE\s*\(\s*filepath\s*\)", "", sql, flags=re.I)
+    relaxed = re.sub(
+        r"(\bfilepath\s+TEXT(?:\s+NOT\s+NULL)?)\s+UNIQUE\b", r"\1", relaxed, flags=re.I
+    )
+    if relaxed == sql:
+        return
+    new = re.sub(
+        r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?\S+",
+        "CREATE TABLE clips_new",
+        relaxed,
+        count=1,
+        flags=re.I,
+    )
+    db.execute(new)
+    db.execute("INSERT INTO clips_new SELECT * FROM clips")
+    db.execute("DROP TABLE clips")
+    db.execute("ALTER TABLE clips_new RENAME TO clips")
+    _indexes(db)
+    _unrated_index(db)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
@@ -85,6 +113,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0004_secrets", _secrets),
     ("0005_tags", _tags),
     ("0006_rating_confidence", _rating_confidence),
+    ("0007_no_unique_filepath", _no_unique_filepath),
 )
 
 
