@@ -13,15 +13,43 @@ from kickclip.errors import (
     SourceNotFound,
     SourceUnreachable,
 )
+from kickclip.ingest.sources import (
+    REMOTE_SCHEMES,
+    is_local_path,
+    quoted,
+    refuse_scheme,
+    shorten,
+    url_scheme,
+)
 
 NETWORK_TIMEOUT_US = 15_000_000
+# What FFmpeg may open, the input and everything it pulls in (playlist entries, keys):
+# a local file reads files only; a remote input reads over HTTP(S) only (httpproxy: the
+# tunnel FFmpeg uses for https behind an http_proxy), so no playlist can reach a local file
+# (file:, concat:, subfile:) or open other sockets (udp, rtp from an SDP).
+LOCAL_PROTOCOLS = "file"
+REMOTE_PROTOCOLS = "http,https,tls,tcp,crypto,httpproxy"
+
+
+def is_remote(url: str) -> bool:
+    """An http(s) address (not an existing local path); other schemes are refused."""
+    if is_local_path(url):
+        return False
+    scheme = url_scheme(url)
+    if scheme is None:
+        return False
+    if scheme.lower() not in REMOTE_SCHEMES:
+        raise refuse_scheme(scheme, url)
+    return True
 
 
 def open_options(url: str, http_headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """PyAV (FFmpeg) options for reading ``url``: timeouts and headers for network inputs."""
-    if "://" not in url:
-        return {}
+    """PyAV (FFmpeg) options for reading ``url``: the protocol whitelist; for network inputs
+    also timeouts and headers."""
+    if not is_remote(url):
+        return {"protocol_whitelist": LOCAL_PROTOCOLS}
     options = {
+        "protocol_whitelist": REMOTE_PROTOCOLS,
         "rw_timeout": str(NETWORK_TIMEOUT_US),
         "reconnect": "1",
         "reconnect_streamed": "1",
@@ -33,23 +61,32 @@ def open_options(url: str, http_headers: Mapping[str, str] | None = None) -> dic
 
 
 def open_media(url: str, http_headers: Mapping[str, str] | None = None) -> Any:
-    """``av.open`` with the user-facing error for each way it fails."""
+    """``av.open`` for reading, with the protocol whitelist and the user-facing error for each
+    way it fails. The one place kickclip opens an input."""
     import av
 
-    if "://" not in url and not os.path.exists(url):
-        raise SourceNotFound(f"file not found: {url}")
-    if "://" not in url and os.path.isdir(url):
-        raise NotAMediaFile(f"not a media file: {url} is a folder")
+    shown = quoted(url)
+    remote = is_remote(url)  # refuses other schemes before anything connects
+    if not remote and not is_local_path(url):
+        raise SourceNotFound(shorten(f"file not found: {shown}"))
+    if not remote and os.path.isdir(url):
+        raise NotAMediaFile(shorten(f"not a media file: {shown} is a folder"))
+    # A local path goes to FFmpeg absolute, so no name in it ("concat:…") reads as a protocol.
+    target = url if remote else os.path.abspath(url)
     try:
-        return av.open(url, options=open_options(url, http_headers), timeout=15)
+        return av.open(target, options=open_options(url, http_headers), timeout=15)
     except av.error.HTTPError as error:  # 4xx/5xx
-        raise SourceUnreachable(f"cannot read {url}: HTTP error {_status(error)}") from None
+        raise SourceUnreachable(
+            shorten(f"cannot read {shown}: HTTP error {_status(error)}")
+        ) from None
     except av.error.InvalidDataError:
-        raise NotAMediaFile(f"not a media file: {url}") from None
+        raise NotAMediaFile(shorten(f"not a media file: {shown}")) from None
     except av.error.FFmpegError as error:
-        raise SourceUnreachable(f"cannot read {url}: {_reason(error)}") from None
+        raise SourceUnreachable(shorten(f"cannot read {shown}: {_reason(error)}")) from None
     except OSError as error:
-        raise SourceUnreachable(f"cannot read {url}: {error.strerror or error}") from None
+        raise SourceUnreachable(
+            shorten(f"cannot read {shown}: {error.strerror or error}")
+        ) from None
 
 
 def _status(error: Exception) -> str:
@@ -90,7 +127,7 @@ def probe(url: str, *, http_headers: Mapping[str, str] | None = None) -> StreamF
         video = pick_stream(container.streams.video)
         audio = pick_stream(container.streams.audio)
         if video is None and audio is None:
-            raise NoMediaStreams(f"no audio or video stream in {url}")
+            raise NoMediaStreams(shorten(f"no audio or video stream in {quoted(url)}"))
         duration_s = container.duration / av.time_base if container.duration else None
         if duration_s is None:
             durations = [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kickclip.errors import SourceUnreachable
 from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.ingest.sources import quoted, shorten
 from kickclip.progress import ProgressCallback, no_progress
 
 
@@ -48,7 +49,7 @@ def record_live(
                 out.mux(packet)
                 on_progress((t - first) / limit_s, "recording the live stream")
             if first is None:
-                raise SourceUnreachable(f"the live stream at {url} sent no media")
+                raise SourceUnreachable(shorten(f"the live stream at {quoted(url)} sent no media"))
         os.replace(part, dest)
     except BaseException:
         part.unlink(missing_ok=True)

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from kickclip.errors import InvalidInput, LoginRequired, NotLive, SourceError, SourceUnreachable
+from kickclip.errors import (
+    InvalidInput,
+    LoginRequired,
+    NotAMediaFile,
+    NotLive,
+    SourceError,
+    SourceUnreachable,
+)
+from kickclip.ingest.sources import REMOTE_SCHEMES, quoted, refuse_scheme, shorten, url_scheme
 from kickclip.records import Rendition
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -41,9 +49,14 @@ def _one_line(message: str) -> str:
 
 
 def _error_for(url: str, message: str) -> SourceError:
+    error = _error_line(url, message)
+    return type(error)(shorten(str(error)))
+
+
+def _error_line(url: str, message: str) -> SourceError:
     text = _one_line(message)
     lowered = text.lower()
-    host = urlparse(url).hostname or url
+    host = urlparse(url).hostname or quoted(url)
     if "not currently live" in lowered or "is offline" in lowered or "not live" in lowered:
         return NotLive(f"{host}: the channel is not live right now ({text})")
     if any(k in lowered for k in ("login", "log in", "sign in", "subscriber", "members-only")):
@@ -65,7 +78,7 @@ def _error_for(url: str, message: str) -> SourceError:
         return SourceUnreachable(f"{host}: not found (HTTP 404): {text}")
     if "403" in lowered or "forbidden" in lowered:
         return SourceUnreachable(f"{host}: access denied (HTTP 403): {text}")
-    return SourceUnreachable(f"cannot read {url}: {text}")
+    return SourceUnreachable(f"cannot read {quoted(url)}: {text}")
 
 
 def resolve(url: str) -> Resolved:
@@ -104,7 +117,7 @@ def resolve(url: str) -> Resolved:
         if f.get("url")
     )
     if not renditions:
-        raise SourceUnreachable(f"{url}: the site lists no playable stream")
+        raise SourceUnreachable(shorten(f"{quoted(url)}: the site lists no playable stream"))
     headers = (formats[-1].get("http_headers") if formats else None) or {}
     return Resolved(
         title=str(info.get("title") or info.get("id") or "stream"),
@@ -115,25 +128,100 @@ def resolve(url: str) -> Resolved:
 
 
 STREAM_INF = re.compile(r"#EXT-X-STREAM-INF:(?P<attrs>.*)\n(?P<uri>[^#\s][^\n]*)")
+URI_ATTRIBUTE = re.compile(r'URI="([^"]*)"')
+
+
+def _http_only(url: str) -> None:
+    scheme = url_scheme(url)
+    if scheme is None or scheme.lower() not in REMOTE_SCHEMES:
+        raise refuse_scheme(scheme or "file", url)
+
+
+def _playlist_entries(text: str) -> list[str]:
+    """Every address a playlist names: segment and variant lines, ``URI="…"`` attributes."""
+    entries = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            entries += URI_ATTRIBUTE.findall(line)
+        else:
+            entries.append(line)
+    return entries
+
+
+def check_playlist(url: str, text: str) -> None:
+    """Refuse a remote playlist that names anything but http(s) entries (file:, concat:, …)."""
+    from urllib.parse import urljoin
+
+    for entry in _playlist_entries(text):
+        scheme = url_scheme(entry)
+        if scheme is None:  # relative to the playlist: what it is joined to decides
+            scheme = url_scheme(urljoin(url, entry))
+        if scheme is None or scheme.lower() not in REMOTE_SCHEMES:
+            raise NotAMediaFile(
+                shorten(
+                    f"refused: the playlist {quoted(url, 60)} names a {(scheme or 'local')}: "
+                    f"entry ({quoted(entry, 40)}); only http and https entries are read"
+                )
+            )
+
+
+def _opener() -> Any:
+    """urllib without its file:/ftp:/data: handlers and with redirects to http(s) only."""
+    from urllib.request import (
+        HTTPDefaultErrorHandler,
+        HTTPErrorProcessor,
+        HTTPHandler,
+        HTTPRedirectHandler,
+        HTTPSHandler,
+        OpenerDirector,
+        ProxyHandler,
+        UnknownHandler,
+    )
+
+    class HttpOnlyRedirects(HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            _http_only(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = OpenerDirector()
+    for handler in (
+        ProxyHandler(),
+        UnknownHandler(),
+        HTTPHandler(),
+        HTTPSHandler(),
+        HTTPDefaultErrorHandler(),
+        HttpOnlyRedirects(),
+        HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
 
 
 def hls_renditions(
     url: str, http_headers: Mapping[str, str] | None = None
-) -> tuple[Rendition, ...]:
-    """The variants an HLS master playlist lists (empty for a media playlist).
+) -> tuple[tuple[Rendition, ...], bool]:
+    """The variants an HLS master playlist lists (empty for a media playlist), and whether a
+    media playlist is live. A playlist naming other than http(s) entries is refused.
 
     Opening the master itself with PyAV would download every variant's segments.
     """
     from urllib.error import URLError
     from urllib.parse import urljoin
-    from urllib.request import Request, urlopen
+    from urllib.request import Request
 
+    _http_only(url)
     try:
-        with urlopen(Request(url, headers=dict(http_headers or {})), timeout=15) as response:
+        with _opener().open(Request(url, headers=dict(http_headers or {})), timeout=15) as response:
             text = response.read(1_000_000).decode("utf-8", "replace")
     except (URLError, OSError, ValueError) as error:
+        if isinstance(error, InvalidInput):
+            raise
         reason = getattr(error, "reason", None) or getattr(error, "code", None) or error
-        raise SourceUnreachable(f"cannot read {url}: {reason}") from None
+        raise SourceUnreachable(shorten(f"cannot read {quoted(url)}: {reason}")) from None
+    check_playlist(url, text)
     renditions = []
     for match in STREAM_INF.finditer(text.replace("\r\n", "\n")):
         attrs = match.group("attrs")
