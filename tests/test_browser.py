@@ -51,19 +51,26 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(site):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 900}, accept_downloads=True
-        )
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(site[0])
-        yield page
+        yield browser
         browser.close()
+
+
+def _open(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(site, browser):
+    return _open(browser, site[0])
 
 
 def _tab(page, name: str) -> None:
@@ -198,6 +205,40 @@ def test_learning_curve_plot(page, site) -> None:
         page.wait_for_timeout(1000)
         curve.screenshot(path=str(SCREENSHOTS / "learning-curve.png"))
     assert manager.cleanup_missing_files() == 60
+
+
+def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> None:
+    """Two users' Generate run side by side; Cancel stops a long job within 2 s, cleanly."""
+    import time
+
+    from media import make_media
+
+    url, settings, _ = site
+    pages = [_open(browser, url) for _ in range(2)]
+    sources = [
+        make_media(tmp_path / f"user{n}.mp4", duration_s=60, bursts=[(15 + 10 * n, 17 + 10 * n)])
+        for n in range(2)
+    ]
+    for page_, source in zip(pages, sources, strict=True):
+        _tab(page_, "Generate Clips")
+        page_.get_by_label("Stream URL or file path").fill(str(source))
+    for page_ in pages:
+        page_.get_by_role("button", name="Generate Clips").click()
+    for page_ in pages:
+        page_.get_by_text(re.compile(r"\d+ clips registered")).wait_for()
+
+    long = make_media(tmp_path / "long.mp4", duration_s=1800, bursts=[(100, 102)])
+    worker = pages[0]
+    worker.get_by_label("Stream URL or file path").fill(str(long))
+    worker.get_by_role("button", name="Analyze Stream").click()
+    worker.get_by_text(re.compile("analyzing audio and video")).first.wait_for()
+    pressed = time.monotonic()
+    worker.get_by_role("button", name="Cancel").click()
+    worker.get_by_text(re.compile("cancelled")).first.wait_for(timeout=2_000)
+    assert time.monotonic() - pressed < 2
+    assert not list(settings.out.glob(".kickclip-*"))
+    for page_ in pages:
+        page_.context.close()
 
 
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while

@@ -44,11 +44,63 @@ def test_generate_tab_errors_are_visible(library: Settings) -> None:
 
 def test_analyze_tab_tables(library: Settings, tmp_path: Path) -> None:
     source = make_media(tmp_path / "s.mp4", duration_s=60, bursts=[(20, 22)], action=[(40, 43)])
-    audio, video, status = generate_tab.analyze(
+    audio, video, status, _kept = generate_tab.analyze(
         library, str(source), None, 8, 10, 5, "best", progress=lambda *a, **k: None
     )
     assert audio and video and "highlights" in status
     assert all(len(row) == 4 for row in audio + video)
+
+
+def test_generate_reuses_the_analysis_it_follows(
+    library: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_media(tmp_path / "s.mp4", duration_s=60, bursts=[(20, 22)], action=[(40, 43)])
+    form = (str(source), None, 8, 10, 5, "best")
+    *_, kept = generate_tab.analyze(library, *form, progress=lambda *a, **k: None)
+
+    def analyze_again(*args, **kwargs):
+        raise AssertionError("Generate analyzed the stream again")
+
+    monkeypatch.setattr(pipeline, "analyze", analyze_again)
+    gallery, status = generate_tab.generate(library, *form, kept, progress=lambda *a, **k: None)
+    assert gallery and "clips registered" in status
+    changed = (str(source), None, 9, 10, 5, "best")  # another clip duration: analyze again
+    with pytest.raises(AssertionError, match="analyzed the stream again"):
+        generate_tab.generate(library, *changed, kept, progress=lambda *a, **k: None)
+
+
+def test_cancel_stops_a_long_job_and_writes_nothing(library: Settings, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from kickclip.webui.core import JOBS
+
+    source = make_media(tmp_path / "long.mp4", duration_s=900, bursts=[(100, 102)])
+    settings = library.replace(out=tmp_path / "clips", db=tmp_path / "clips.db")
+    outcome: list = []
+    started = threading.Event()
+
+    def progress(*args, **kwargs) -> None:
+        started.set()
+
+    def run() -> None:
+        try:
+            generate_tab.generate(settings, str(source), None, 8, 10, 5, "best", None, progress)
+        except gr.Error as error:
+            outcome.append(str(error))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(60)
+    pressed = time.monotonic()
+    assert generate_tab.cancel() == "Cancelling…"
+    worker.join(30)
+    assert time.monotonic() - pressed < 2
+    assert outcome and "cancelled" in outcome[0]
+    assert not (tmp_path / "clips").exists() or not list((tmp_path / "clips").iterdir())
+    assert not (tmp_path / "clips.db").exists()  # analysis never got to the store
+    assert generate_tab.cancel() == "Nothing is running."
+    assert JOBS._events == {}
 
 
 def test_rate_flow_trains_the_model(library: Settings) -> None:

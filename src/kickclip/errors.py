@@ -84,5 +84,9 @@ class NothingDecoded(SourceError):
     """A corrupt or truncated input where not one window decoded."""
 
 
+class Cancelled(KickclipError):
+    """The user cancelled a running job; what was complete is kept, nothing is half-written."""
+
+
 class CutError(KickclipError):
     """A clip could not be cut or written."""

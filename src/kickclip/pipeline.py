@@ -83,11 +83,7 @@ def generate(
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
-    try:
-        return cut_and_register(analysis, settings, manager, on_progress=on_progress)
-    finally:
-        if analysis.media.is_live and not settings.keep_recording:
-            Path(analysis.media.cut_url).unlink(missing_ok=True)
+    return cut_and_register(analysis, settings, manager, on_progress=on_progress)
 
 
 def cut_and_register(
@@ -97,7 +93,21 @@ def cut_and_register(
     *,
     on_progress: ProgressCallback = no_progress,
 ) -> Generation:
-    """Cut the highlights of an analysis (reusing stored ones) and register them."""
+    """Cut the highlights of an analysis (reusing stored ones) and register them; then a live
+    source's recording is removed unless ``settings.keep_recording``."""
+    try:
+        return _cut_and_register(analysis, settings, manager, on_progress)
+    finally:
+        if analysis.media.is_live and not settings.keep_recording:
+            Path(analysis.media.cut_url).unlink(missing_ok=True)
+
+
+def _cut_and_register(
+    analysis: Analysis,
+    settings: Settings,
+    manager: ClipManager,
+    on_progress: ProgressCallback,
+) -> Generation:
     from kickclip.cut import cut_clip
     from kickclip.housekeeping import clip_note, files_of
 

@@ -44,7 +44,9 @@ def serve(
 
     settings.out.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
-    app.queue()
+    # Quick handlers (rating, statistics) of several users at once; media jobs have their own,
+    # smaller limit (generate_tab.JOB_CONCURRENCY).
+    app.queue(default_concurrency_limit=4, max_size=64)
     app.launch(
         server_name=host,
         server_port=port,

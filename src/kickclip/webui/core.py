@@ -2,22 +2,86 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from kickclip.errors import KickclipError
+from kickclip.errors import Cancelled, KickclipError
 from kickclip.learn.trainer import RatingBasedTrainer
 from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager, ClipRecord
 
+_stores: dict[tuple[Path, Path], tuple[ClipManager, RatingBasedTrainer]] = {}
+_stores_lock = threading.Lock()
+
 
 def store(settings: Settings) -> tuple[ClipManager, RatingBasedTrainer]:
-    try:
-        manager = ClipManager(settings.db)
-    except KickclipError as error:
-        raise gr.Error(str(error)) from None
-    return manager, RatingBasedTrainer(manager, settings.models_dir)
+    """One store and one trainer per process (and database): opening a store migrates and
+    checks it, which every request need not repeat; the trainer re-reads the model file only
+    when it changes."""
+    key = (settings.db.absolute(), settings.models_dir.absolute())
+    with _stores_lock:
+        if key not in _stores:
+            try:
+                manager = ClipManager(settings.db)
+            except KickclipError as error:
+                raise gr.Error(str(error)) from None
+            _stores[key] = (manager, RatingBasedTrainer(manager, settings.models_dir))
+        return _stores[key]
+
+
+class Jobs:
+    """The long job (analyze, generate) of each browser session, so Cancel can stop it.
+
+    Cancelling is cooperative: the job's progress callback raises :class:`Cancelled` at its
+    next report (the decoder reports every packet), so a clip being cut is finished or
+    removed, never left half-written.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, session: str) -> threading.Event:
+        with self._lock:
+            event = self._events[session] = threading.Event()
+            return event
+
+    def cancel(self, session: str) -> bool:
+        with self._lock:
+            event = self._events.get(session)
+        if event is None or event.is_set():
+            return False
+        event.set()
+        return True
+
+    def finish(self, session: str, event: threading.Event) -> None:
+        with self._lock:
+            if self._events.get(session) is event:
+                del self._events[session]
+
+
+JOBS = Jobs()
+
+
+def session_of(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+def cancellable(
+    event: threading.Event, progress: Callable[..., Any]
+) -> Callable[[float, str], None]:
+    """``on_progress`` that reports to Gradio and stops the job once Cancel is pressed."""
+
+    def report(fraction: float, label: str) -> None:
+        if event.is_set():
+            raise Cancelled("cancelled: the clips finished before it are kept")
+        progress(fraction, desc=label)
+
+    return report
 
 
 def inside_clips(settings: Settings, path: str | Path) -> Path:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
 from kickclip.detect.evidence import describe
 from kickclip.errors import KickclipError
+from kickclip.progress import scaled
 from kickclip.settings import SETTING_BY_NAME, Settings
+from kickclip.webui.core import JOBS, cancellable, session_of, store
 
 COLUMNS = ["start", "end", "score", "evidence"]
 
 
-def _run(
-    stage: str,
+JOB_CONCURRENCY = 2  # media jobs at once, across all users (the decoder uses about one core)
+
+
+def _chosen(
     settings: Settings,
     text: str,
     upload: str | None,
@@ -23,26 +26,31 @@ def _run(
     gap: float,
     top: float,
     quality: str,
-    progress: Any,
-) -> Any:
-    """Run ``pipeline.<stage>`` on the form's values; core errors become visible messages."""
-    from kickclip import pipeline
-
+) -> tuple[str, Settings]:
     source = (upload or text or "").strip()
     if not source:
         raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
     try:
-        chosen = settings.replace(
+        return source, settings.replace(
             clip_duration=float(duration),
             min_gap=float(gap),
             top=int(top),
             quality=quality or "best",
         )
-        return getattr(pipeline, stage)(
-            source, chosen, on_progress=lambda fraction, label: progress(fraction, desc=label)
-        )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
+
+
+def _job(request: gr.Request | None, progress: Any, work: Any) -> Any:
+    """Run ``work(on_progress)`` as this session's cancellable job; errors become messages."""
+    session = session_of(request)
+    event = JOBS.start(session)
+    try:
+        return work(cancellable(event, progress))
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    finally:
+        JOBS.finish(session, event)
 
 
 def _rows(highlights: list[dict[str, Any]], kind: str) -> list[list[Any]]:
@@ -67,13 +75,21 @@ def analyze(
     top: float,
     quality: str,
     progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,  # type: ignore[assignment]
 ) -> tuple:
-    result = _run("analyze", settings, text, upload, duration, gap, top, quality, progress)
+    """The highlight tables, a status, and the analysis kept for a Generate that follows."""
+    from kickclip import pipeline
+
+    source, chosen = _chosen(settings, text, upload, duration, gap, top, quality)
+    result = _job(
+        request, progress, lambda report: pipeline.analyze(source, chosen, on_progress=report)
+    )
     highlights = result.to_json()["highlights"]
     if not highlights:
         raise gr.Error("nothing stood out in this stream: no highlights detected")
     status = f"{len(highlights)} highlights in {result.duration_s / 60:.1f} minutes"
-    return _rows(highlights, "audio"), _rows(highlights, "video"), status
+    kept = (source, chosen, result)
+    return _rows(highlights, "audio"), _rows(highlights, "video"), status, kept
 
 
 def generate(
@@ -84,9 +100,25 @@ def generate(
     gap: float,
     top: float,
     quality: str,
+    analyzed: Any = None,
     progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,  # type: ignore[assignment]
 ) -> tuple:
-    result = _run("generate", settings, text, upload, duration, gap, top, quality, progress)
+    """Cut and register the clips; reuses the Analyze just run with the same form values."""
+    from kickclip import pipeline
+
+    source, chosen = _chosen(settings, text, upload, duration, gap, top, quality)
+    reuse = analyzed is not None and analyzed[:2] == (source, chosen)
+
+    def work(report: Any) -> Any:
+        if reuse:
+            analysis = analyzed[2]
+        else:
+            analysis = pipeline.analyze(source, chosen, on_progress=scaled(report, 0.0, 0.7))
+        manager, _ = store(settings)  # only now: a bad source creates nothing
+        return pipeline.cut_and_register(analysis, chosen, manager, on_progress=report)
+
+    result = _job(request, progress, work)
     if not result.clips:
         raise gr.Error("nothing stood out in this stream: no clips written")
     gallery = [
@@ -97,10 +129,19 @@ def generate(
         for c in result.clips
         if c.cut.thumbnail is not None
     ]
+    reused = sum(c.reused for c in result.clips)
     status = f"{len(result.clips)} clips registered; rate them in View & Rate."
+    if reused:
+        status += f" {reused} were already cut before and are reused."
     if result.failures:
         status += f" {len(result.failures)} failed: {result.failures[0]}"
     return gallery, status
+
+
+def cancel(request: gr.Request = None) -> str:  # type: ignore[assignment]
+    if JOBS.cancel(session_of(request)):
+        return "Cancelling…"
+    return "Nothing is running."
 
 
 def build(settings: Settings) -> None:
@@ -128,21 +169,60 @@ def build(settings: Settings) -> None:
             label="Quality",
             allow_custom_value=True,
         )
+    analyzed = gr.State(None)
     with gr.Row():
         analyze_button = gr.Button("Analyze Stream", variant="primary")
         generate_button = gr.Button("Generate Clips", variant="primary")
+        cancel_button = gr.Button("Cancel", variant="stop", elem_id="cancel-job")
     status = gr.Markdown(elem_id="generate-status")
     with gr.Row():
         audio = gr.Dataframe(headers=COLUMNS, label="Audio highlights", interactive=False)
         video = gr.Dataframe(headers=COLUMNS, label="Video highlights", interactive=False)
     clips = gr.Gallery(label="New clips", columns=5, height="auto")
     inputs = [text, upload, duration, gap, top, quality]
+
+    # Plain functions, not partials: Gradio hands a handler the request (whose session Cancel
+    # needs) only when it can read the handler's annotations.
+    def on_analyze(
+        text,
+        upload,
+        duration,
+        gap,
+        top,
+        quality,
+        progress: gr.Progress = gr.Progress(),
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple:
+        return analyze(settings, text, upload, duration, gap, top, quality, progress, request)
+
+    def on_generate(
+        text,
+        upload,
+        duration,
+        gap,
+        top,
+        quality,
+        kept,
+        progress: gr.Progress = gr.Progress(),
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple:
+        return generate(
+            settings, text, upload, duration, gap, top, quality, kept, progress, request
+        )
+
+    media_job = {"concurrency_limit": JOB_CONCURRENCY, "concurrency_id": "media"}
     analyze_button.click(
-        partial(analyze, settings),
+        on_analyze,
         inputs=inputs,
-        outputs=[audio, video, status],
+        outputs=[audio, video, status, analyzed],
         api_name="analyze",
+        **media_job,
     )
     generate_button.click(
-        partial(generate, settings), inputs=inputs, outputs=[clips, status], api_name="generate"
+        on_generate,
+        inputs=[*inputs, analyzed],
+        outputs=[clips, status],
+        api_name="generate",
+        **media_job,
     )
+    cancel_button.click(cancel, outputs=status, queue=False, api_name="cancel")
