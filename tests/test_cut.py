@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from kickclip.cut import cut_clip
@@ -25,12 +26,18 @@ def video(tmp_path_factory) -> Path:
     return make_media(tmp_path_factory.mktemp("cut") / "talk show.mp4", duration_s=20)
 
 
-def test_audio_only_gives_m4a_without_thumbnail(tmp_path: Path) -> None:
-    path = make_media(tmp_path / "radio.mp4", duration_s=20, video=False)
+def test_audio_only_gives_m4a_with_a_waveform_poster(tmp_path: Path) -> None:
+    path = make_media(tmp_path / "radio.mp4", duration_s=20, video=False, bursts=[(8, 9)])
     clip = cut_clip(open_source(str(path)), WINDOW, tmp_path / "out")
-    assert clip.filepath.suffix == ".m4a" and clip.thumbnail is None
+    assert clip.filepath.suffix == ".m4a" and clip.thumbnail == clip.filepath.with_suffix(".jpg")
     with av.open(str(clip.filepath)) as container:
         assert not container.streams.video and container.streams.audio
+    with av.open(str(clip.thumbnail)) as poster:
+        picture = next(poster.decode(video=0)).to_ndarray(format="gray")
+    assert picture.shape == (96, 320)
+    # The burst shows as a taller column than the quiet talk around it.
+    lit = (picture > 90).sum(axis=0)
+    assert lit.max() > 3 * max(1, int(np.median(lit)))
     seconds, frames = decode_duration(clip.filepath)
     assert frames > 0 and seconds >= 6.0 - 0.1
 

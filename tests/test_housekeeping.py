@@ -209,3 +209,25 @@ def test_live_recording_is_removed_unless_kept(workspace: Workspace, tmp_path: P
             )
         assert result.exit_code == 0, result.output
         assert len(list(recordings.glob("*.ts"))) == expected
+
+
+def test_written_files_get_the_usual_rights(workspace: Workspace, source: Path) -> None:
+    """Not 0600 like a bare temporary file: clips, thumbnails, exports and the model."""
+    from conftest import fill_store
+
+    old = os.umask(0o022)
+    try:
+        clips = _generate(str(source))
+        clip = Path(clips[0]["filepath"])
+        fill_store(workspace.db, 12, rated=12)
+        assert _run("train").exit_code == 0
+        assert _run("export", str(workspace.root / "all.json")).exit_code == 0
+    finally:
+        os.umask(old)
+    for path in (
+        clip,
+        clip.with_suffix(".jpg"),
+        workspace.root / "all.json",
+        workspace.models / "highlight_model.pkl",
+    ):
+        assert path.stat().st_mode & 0o777 == 0o644, path

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.errors import CutError, KickclipError
+from kickclip.fs import temp_file
 from kickclip.ingest.probe import open_media, pick_stream
 from kickclip.records import CutClip, Highlight, MediaInfo
 
@@ -85,13 +85,13 @@ def cut_clip(
             start_s, end_s = _reencode(media, highlight, part, note)
         else:
             start_s, end_s = _copy(media, highlight, part, note)
-        thumbnail = None
         if media.has_video:
             _thumbnail(media, highlight.peak_s, thumb_part)
+        else:  # a poster for galleries: the clip's waveform
+            _waveform(part, thumb_part)
         dest = clip_path(media, replace(highlight, start_s=start_s, end_s=end_s), out_dir, suffix)
-        if media.has_video:
-            thumbnail = dest.with_suffix(".jpg")
-            os.replace(thumb_part, thumbnail)
+        thumbnail = dest.with_suffix(".jpg")
+        os.replace(thumb_part, thumbnail)
         os.replace(part, dest)
         thumb_part.unlink(missing_ok=True)
     except BaseException as error:
@@ -115,9 +115,9 @@ TEMP_PREFIX = ".kickclip-"
 
 
 def _temp_path(out_dir: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(dir=out_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=suffix)
+    fd, path = temp_file(out_dir, f"{TEMP_PREFIX}{os.getpid()}-", suffix)
     os.close(fd)
-    return Path(name)
+    return path
 
 
 def _seconds(packet: Any) -> float:
@@ -319,7 +319,6 @@ def _reencode(
 
 def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
     """A JPEG of the first frame at or after ``at_s``, THUMBNAIL_WIDTH wide."""
-    import av
 
     with open_media(media.cut_url, media.http_headers) as source:
         video = _best(source.streams.video)
@@ -332,10 +331,42 @@ def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
         if chosen is None:
             raise CutError(f"no picture for a thumbnail at {at_s:.1f} s in {media.source}")
         height = max(2, round(chosen.height * THUMBNAIL_WIDTH / chosen.width / 2) * 2)
-        with av.open(str(dest), "w", format="image2") as out:
-            stream = out.add_stream("mjpeg", rate=1)
-            stream.width, stream.height, stream.pix_fmt = THUMBNAIL_WIDTH, height, "yuvj420p"
-            image = chosen.reformat(width=THUMBNAIL_WIDTH, height=height, format="yuvj420p")
-            image.pts = 0
-            out.mux(stream.encode(image))
-            out.mux(stream.encode(None))
+        _save_jpeg(chosen.reformat(width=THUMBNAIL_WIDTH, height=height, format="yuvj420p"), dest)
+
+
+WAVEFORM_HEIGHT = 96
+WAVEFORM_RATE = 8000
+BACKGROUND, WAVE = (31, 41, 55), (249, 115, 22)
+
+
+def _waveform(clip: Path, dest: Path) -> None:
+    """A JPEG of the clip's waveform (peak per column), THUMBNAIL_WIDTH wide."""
+    import av
+    import numpy as np
+
+    chunks = []
+    with av.open(str(clip)) as source:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=WAVEFORM_RATE)
+        for frame in source.decode(audio=0):
+            chunks += [chunk.to_ndarray()[0] for chunk in resampler.resample(frame)]
+    samples = np.abs(np.concatenate(chunks)) if chunks else np.zeros(THUMBNAIL_WIDTH)
+    columns = np.array_split(samples, THUMBNAIL_WIDTH)
+    peaks = np.array([column.max() if len(column) else 0.0 for column in columns])
+    peaks = peaks / peaks.max() if peaks.max() > 0 else peaks
+    half = WAVEFORM_HEIGHT // 2
+    rows = np.abs(np.arange(WAVEFORM_HEIGHT) - half + 0.5)[:, None]
+    lit = rows <= np.maximum(peaks * (half - 2), 1.0)[None, :]
+    image = np.where(lit[..., None], np.array(WAVE), np.array(BACKGROUND)).astype(np.uint8)
+    frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+    _save_jpeg(frame.reformat(format="yuvj420p"), dest)
+
+
+def _save_jpeg(image: Any, dest: Path) -> None:
+    import av
+
+    with av.open(str(dest), "w", format="image2") as out:
+        stream = out.add_stream("mjpeg", rate=1)
+        stream.width, stream.height, stream.pix_fmt = image.width, image.height, "yuvj420p"
+        image.pts = 0
+        out.mux(stream.encode(image))
+        out.mux(stream.encode(None))

@@ -19,12 +19,12 @@ import io
 import logging
 import os
 import pickle
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kickclip.errors import ModelError
+from kickclip.fs import temp_file
 from kickclip.learn import versions
 from kickclip.learn.model import HighlightModel
 
@@ -65,7 +65,7 @@ def is_ours(path: Path, key: bytes) -> bool:
 def _write_atomically(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        fd, tmp = temp_file(path.parent, f".{path.name}.", ".part")
     except OSError as error:
         raise ModelError(
             f"cannot write the model to {path.parent}: {error.strerror or error}"

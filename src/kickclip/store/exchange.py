@@ -13,12 +13,12 @@ import io
 import json
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kickclip.errors import ExchangeError, KickclipError
+from kickclip.fs import temp_file
 from kickclip.jsonout import dumps, finite
 from kickclip.store.clip_manager import (
     ClipManager,
@@ -90,7 +90,7 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
         text = buffer.getvalue()
     folder = path.absolute().parent
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+        fd, tmp = temp_file(folder, f".{path.name}.", ".part")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         os.replace(tmp, path)
