@@ -41,6 +41,7 @@ def site(tmp_path_factory):
         models_dir=root / "models",
         clip_duration=6,
         min_gap=10,
+        media_dir=tmp_path_factory.getbasetemp(),
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -106,3 +106,9 @@ def test_real_process_prints_one_line_and_stays_light(workspace: Workspace) -> N
     )
     imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert imported.stdout.strip() == "[]"
+
+
+def test_serve_refuses_a_missing_media_dir(workspace: Workspace) -> None:
+    result = CliRunner().invoke(app, ["serve", "--media-dir", "no-such-folder"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --media-dir no-such-folder: no such folder\n"

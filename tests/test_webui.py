@@ -28,6 +28,7 @@ def library(tmp_path_factory) -> Settings:
         models_dir=root / "models",
         clip_duration=6,
         min_gap=10,
+        media_dir=tmp_path_factory.getbasetemp(),  # the tests' streams live below it
     )
     pipeline.generate(str(source), settings)
     return settings
@@ -38,7 +39,7 @@ def test_generate_tab_errors_are_visible(library: Settings) -> None:
         generate_tab.analyze(library, "", None, 10, 10, 5, "best", progress=lambda *a, **k: None)
     with pytest.raises(gr.Error, match="file not found"):
         generate_tab.analyze(
-            library, "/nope.mp4", None, 10, 10, 5, "best", progress=lambda *a, **k: None
+            library, "nope.mp4", None, 10, 10, 5, "best", progress=lambda *a, **k: None
         )
 
 
@@ -201,7 +202,10 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
 
     source = eventful_stream(tmp_path / "stream.mp4")
     settings = Settings(
-        db=tmp_path / "clips.db", out=tmp_path / "clips", models_dir=tmp_path / "models"
+        db=tmp_path / "clips.db",
+        out=tmp_path / "clips",
+        models_dir=tmp_path / "models",
+        media_dir=tmp_path,
     )
     port = _free_port()
     app = serve(settings, port=port, block=False)
@@ -224,3 +228,22 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
         assert len(gallery) == 10
     finally:
         app.close()
+
+
+def test_local_files_only_from_the_media_dir(library: Settings, tmp_path: Path) -> None:
+    """A browser cannot make the server read its other files; uploads and URLs still work."""
+    (tmp_path / "media").mkdir()
+    inside = make_media(tmp_path / "media" / "vod.mp4", duration_s=30, bursts=[(10, 12)])
+    settings = library.replace(media_dir=tmp_path / "media")
+    (tmp_path / "media" / "escape.mp4").symlink_to(library.db)
+    quiet = {"progress": lambda *a, **k: None}
+    for outside in ("/etc/hostname", "../media/../s.mp4", str(library.db), "escape.mp4"):
+        with pytest.raises(gr.Error, match=r"only files in .* can be read here"):
+            generate_tab.analyze(settings, outside, None, 8, 10, 5, "best", **quiet)
+    for readable in ("vod.mp4", str(inside)):  # relative paths start in the media folder
+        *_, status, _ = generate_tab.analyze(settings, readable, None, 8, 10, 5, "best", **quiet)
+        assert "highlights" in status
+    with pytest.raises(gr.Error, match="not in the upload folder"):
+        generate_tab.analyze(settings, "", str(inside), 8, 10, 5, "best", **quiet)
+    with pytest.raises(gr.Error, match="ftp"):
+        generate_tab.analyze(settings, "ftp://example.com/v.mp4", None, 8, 10, 5, "best", **quiet)

@@ -68,7 +68,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except KickclipError as error:
-        err.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
+        from kickclip.ingest.sources import shorten  # a pasted 2,000-character URL: one line
+
+        err.print(f"Error: {shorten(str(error))}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -282,11 +284,17 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web UI.")] = 7860,
     auth: Annotated[str | None, typer.Option(help="Require a login: USER:PASS.")] = None,
+    media_dir: Annotated[Path, _option("media_dir")] = SETTING_BY_NAME["media_dir"].default,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """Start the web UI: Generate Clips, View & Rate, Browse & Download."""
+    """Start the web UI: Generate Clips, View & Rate, Browse & Download.
+
+    Local files are read only from --media-dir (default: this folder) and uploads.
+
+    Example: kickclip serve --media-dir ~/vods --auth editor:s3cret
+    """
     from kickclip.errors import InvalidInput
 
     credentials = None
@@ -296,6 +304,8 @@ def serve(
             if not (colon and user and password):
                 raise InvalidInput("--auth takes USER:PASS, e.g. --auth editor:s3cret")
             credentials = (user, password)
+        if not media_dir.is_dir():
+            raise InvalidInput(f"--media-dir {media_dir}: no such folder")
     settings = _settings(locals())
     from kickclip.webui.app import serve as serve_app
 

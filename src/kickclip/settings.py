@@ -66,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
         "id, rating and tags); by default they are reused.",
     ),
     Setting(
+        "media_dir",
+        Path("."),
+        "serve: the only folder (with its subfolders) the web UI reads local files from; "
+        "relative paths typed in the UI start there.",
+    ),
+    Setting(
         "keep_recording",
         False,
         "Keep the recording of a live source after its clips are cut (default: removed).",
@@ -91,6 +97,7 @@ class Settings:
     accurate: bool = SETTING_BY_NAME["accurate"].default
     force: bool = SETTING_BY_NAME["force"].default
     keep_recording: bool = SETTING_BY_NAME["keep_recording"].default
+    media_dir: Path = SETTING_BY_NAME["media_dir"].default
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:

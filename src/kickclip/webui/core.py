@@ -110,3 +110,31 @@ def clip_id_of(choice: str | int | None) -> int:
     if not text.isdigit():
         raise gr.Error("choose a clip first")
     return int(text)
+
+
+def readable_source(settings: Settings, text: str, upload: str | None) -> str:
+    """The source a web user may have read: any URL (ingest decides which), an upload in
+    Gradio's upload folder, or a local file inside ``settings.media_dir``; anything else is
+    refused, so a browser cannot make the server read its other files."""
+    from gradio.utils import get_upload_folder
+
+    from kickclip.ingest.sources import BARE_KICK, url_scheme
+
+    if upload:
+        path = Path(upload).resolve()
+        if not path.is_relative_to(Path(get_upload_folder()).resolve()):
+            raise gr.Error("that upload is not in the upload folder")
+        return str(path)
+    text = (text or "").strip()
+    if not text:
+        raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
+    if url_scheme(text) is not None or BARE_KICK.match(text):
+        return text
+    root = settings.media_dir.resolve()
+    path = (root / text).resolve()  # an absolute path stays itself; links are followed
+    if not path.is_relative_to(root):
+        raise gr.Error(
+            f"only files in {root} can be read here; start kickclip serve --media-dir DIR to "
+            "choose the folder, or upload the file"
+        )
+    return str(path)

@@ -10,7 +10,7 @@ from kickclip.detect.evidence import describe
 from kickclip.errors import KickclipError
 from kickclip.progress import scaled
 from kickclip.settings import SETTING_BY_NAME, Settings
-from kickclip.webui.core import JOBS, cancellable, session_of, store
+from kickclip.webui.core import JOBS, cancellable, readable_source, session_of, store
 
 COLUMNS = ["start", "end", "score", "evidence"]
 
@@ -27,9 +27,7 @@ def _chosen(
     top: float,
     quality: str,
 ) -> tuple[str, Settings]:
-    source = (upload or text or "").strip()
-    if not source:
-        raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
+    source = readable_source(settings, text, upload)
     try:
         return source, settings.replace(
             clip_duration=float(duration),
