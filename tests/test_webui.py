@@ -247,3 +247,11 @@ def test_local_files_only_from_the_media_dir(library: Settings, tmp_path: Path) 
         generate_tab.analyze(settings, "", str(inside), 8, 10, 5, "best", **quiet)
     with pytest.raises(gr.Error, match="ftp"):
         generate_tab.analyze(settings, "ftp://example.com/v.mp4", None, 8, 10, 5, "best", **quiet)
+
+
+def test_one_store_per_process(library: Settings) -> None:
+    from kickclip.webui.core import store
+
+    first, trainer = store(library)
+    assert store(library) == (first, trainer)  # not opened (and migrated) per request
+    assert store(library.replace(db=library.db.parent / "other.db"))[0] is not first
