@@ -84,6 +84,10 @@ class NothingDecoded(SourceError):
     """A corrupt or truncated input where not one window decoded."""
 
 
+class ChatError(KickclipError):
+    """A chat log that cannot be read: the file, and the line or record that is wrong."""
+
+
 class Cancelled(KickclipError):
     """The user cancelled a running job; what was complete is kept, nothing is half-written."""
 

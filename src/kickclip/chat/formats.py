@@ -1,0 +1,192 @@
+"""Chat log files → messages: JSON lines or array, CSV, yt-dlp's YouTube live_chat.json, Kick.
+
+Records of the simple shape are ``{"t": seconds, "user": …, "text": …}`` or, instead of ``t``,
+``"time"``: an ISO 8601 moment. ISO times count from ``media_start`` when the source knows it
+(a Kick VOD does), else from the first message; ``offset_s`` (``--chat-offset``) is added to
+every time, to align a log whose clock started elsewhere. Kick's own message objects (``content``,
+``sender.username``, ``created_at``) and yt-dlp's YouTube replay lines are recognised by shape.
+
+A record that cannot be read stops the whole file with one line naming it (``chat.jsonl, line
+12: …``): a half-read chat log would bias every chat feature without anyone noticing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kickclip.chat import ChatMessage
+from kickclip.errors import ChatError
+
+KICK_EMOTE = re.compile(r"\[emote:\d+:([^\]]+)\]")
+
+
+def _moment(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"time must be ISO 8601 text, got {value!r}")
+    moment = datetime.fromisoformat(value.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"t must be seconds, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"t must be a finite number of seconds, got {value!r}")
+    return number
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError(f"{what} must be text, got {type(value).__name__}")
+
+
+class _Clock:
+    """Turns a record's time into seconds from the media start."""
+
+    def __init__(self, media_start: datetime | None, offset_s: float) -> None:
+        self.origin = media_start
+        self.offset_s = offset_s
+
+    def relative(self, seconds: float) -> float:
+        return seconds + self.offset_s
+
+    def absolute(self, moment: datetime) -> float:
+        if self.origin is None:
+            self.origin = moment
+        return (moment - self.origin).total_seconds() + self.offset_s
+
+
+def _simple(record: Mapping[str, Any], clock: _Clock) -> ChatMessage:
+    if "t" in record:
+        t = clock.relative(_seconds(record["t"]))
+    elif "time" in record:
+        t = clock.absolute(_moment(record["time"]))
+    else:
+        raise ValueError('a message needs "t" (seconds) or "time" (ISO 8601)')
+    kind = record.get("kind") or "message"
+    return ChatMessage(
+        t, _text(record.get("user"), "user"), _text(record.get("text"), "text"), str(kind)
+    )
+
+
+def _kick(record: Mapping[str, Any], clock: _Clock) -> ChatMessage:
+    sender = record.get("sender") or {}
+    if not isinstance(sender, Mapping):
+        raise ValueError("sender must be an object")
+    text = KICK_EMOTE.sub(r"\1", _text(record.get("content"), "content"))
+    kind = "message" if record.get("type", "message") in ("message", "reply") else "system"
+    return ChatMessage(
+        clock.absolute(_moment(record.get("created_at"))),
+        _text(sender.get("username") or sender.get("slug"), "sender"),
+        text,
+        kind,
+    )
+
+
+def _youtube(record: Mapping[str, Any], clock: _Clock) -> Iterator[ChatMessage]:
+    """yt-dlp's live_chat.json: one replay action per line, offset in milliseconds."""
+    replay = record["replayChatItemAction"]
+    offset_ms = float(replay.get("videoOffsetTimeMsec", 0))
+    for action in replay.get("actions", ()):
+        item = action.get("addChatItemAction", {}).get("item", {})
+        for name, renderer in item.items():
+            if name not in ("liveChatTextMessageRenderer", "liveChatPaidMessageRenderer"):
+                continue
+            runs = renderer.get("message", {}).get("runs", ())
+            parts = []
+            for run in runs:
+                if "text" in run:
+                    parts.append(run["text"])
+                elif "emoji" in run:
+                    shortcuts = run["emoji"].get("shortcuts") or [""]
+                    parts.append(shortcuts[0].strip(":"))
+            author = renderer.get("authorName", {}).get("simpleText", "")
+            yield ChatMessage(clock.relative(offset_ms / 1000), author, " ".join(parts))
+
+
+def _from_record(record: Any, clock: _Clock) -> list[ChatMessage]:
+    if not isinstance(record, Mapping):
+        raise ValueError(f"expected an object, got {type(record).__name__}")
+    if "replayChatItemAction" in record:
+        return list(_youtube(record, clock))
+    if "content" in record and "created_at" in record:
+        return [_kick(record, clock)]
+    return [_simple(record, clock)]
+
+
+def _records(text: str, name: str) -> Iterator[tuple[str, Any]]:
+    """(where, record) pairs: "line 3" for JSON lines and CSV, "record 3" for a JSON array."""
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, list):
+            yield from ((f"record {i}", r) for i, r in enumerate(whole, start=1))
+            return
+        if isinstance(whole, Mapping):
+            messages = whole.get("data", whole).get("messages") if "data" in whole else None
+            if isinstance(messages, list):  # a page of Kick's chat history
+                yield from ((f"message {i}", r) for i, r in enumerate(messages, start=1))
+                return
+            yield "record 1", whole
+            return
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield f"line {number}", json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ChatError(f"{name}, line {number}: not JSON ({error.msg})") from None
+        return
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or ())
+    if not ({"t", "time"} & columns and {"user", "text"} <= columns):
+        raise ChatError(
+            f"{name}: not a chat log (JSON lines, a JSON array, or CSV with the columns "
+            "t or time, user, text)"
+        )
+    for number, row in enumerate(reader, start=2):
+        yield f"line {number}", {k: v for k, v in row.items() if k and v not in ("", None)}
+
+
+def parse_chat(
+    text: str, name: str = "chat", *, offset_s: float = 0.0, media_start: datetime | None = None
+) -> list[ChatMessage]:
+    """Every message of a chat log, sorted by time."""
+    clock = _Clock(media_start, offset_s)
+    messages: list[ChatMessage] = []
+    for where, record in _records(text, name):
+        try:
+            messages += _from_record(record, clock)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
+            raise ChatError(f"{name}, {where}: {reason}") from None
+    return sorted(messages, key=lambda message: message.t)
+
+
+def read_chat(
+    path: str | Path, *, offset_s: float = 0.0, media_start: datetime | None = None
+) -> list[ChatMessage]:
+    """Read a chat log file (see the module's text)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ChatError(f"chat file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ChatError(f"cannot read chat file {path}: {error}") from None
+    return parse_chat(text, path.name, offset_s=offset_s, media_start=media_start)
