@@ -121,6 +121,8 @@ GapOption = Annotated[float, _option("min_gap")]
 TopOption = Annotated[int, _option("top")]
 ThoroughOption = Annotated[bool, _option("thorough")]
 RecordOption = Annotated[float, _option("record_minutes")]
+ChatOption = Annotated[Path | None, _option("chat", metavar="FILE")]
+ChatOffsetOption = Annotated[float, _option("chat_offset", metavar="S")]
 
 
 @contextmanager
@@ -183,12 +185,17 @@ def analyze(
     top: TopOption = SETTING_BY_NAME["top"].default,
     thorough: ThoroughOption = False,
     record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
+    chat: ChatOption = None,
+    chat_offset: ChatOffsetOption = 0.0,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
     """Detect highlights and print them (best first); writes nothing.
+
+    With --chat, the audience's reactions count too, and a moment only the chat reacted to
+    can be a highlight of its own (type chat).
 
     Example: kickclip analyze https://kick.com/<channel>/videos/<uuid> --top 10
     """
@@ -217,6 +224,8 @@ def generate(
     top: TopOption = SETTING_BY_NAME["top"].default,
     thorough: ThoroughOption = False,
     record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
+    chat: ChatOption = None,
+    chat_offset: ChatOffsetOption = 0.0,
     quality: Annotated[str, _option("quality")] = "best",
     accurate: Annotated[bool, _option("accurate")] = False,
     force: Annotated[bool, _option("force")] = False,

@@ -34,10 +34,22 @@ def analyze(
     from kickclip.rescore import blend, choose, pool_size
     from kickclip.store.clip_manager import read_model_key
 
+    messages = None
+    if settings.chat is not None:  # read first: a malformed log stops the run before work
+        from kickclip.chat.formats import read_chat
+
+        messages = read_chat(settings.chat, offset_s=settings.chat_offset)
     media = open_source(source, settings, on_progress=scaled(on_progress, 0.0, 0.05))
     features = extract_features(
         media, thorough=settings.thorough, on_progress=scaled(on_progress, 0.05, 1.0)
     )
+    if messages:
+        from dataclasses import replace
+
+        from kickclip.chat.features import chat_for
+
+        chat, _lag_s = chat_for(messages, features)
+        features = replace(features, chat=chat)
     candidates = find_highlights(
         features,
         clip_duration_s=settings.clip_duration,

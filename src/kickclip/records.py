@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-ClipType = Literal["audio", "video"]
-CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video")
+ClipType = Literal["audio", "video", "chat"]
+CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video", "chat")
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,10 @@ class Features:
     audio: FeatureSeries | None = None
     video: FeatureSeries | None = None
     warnings: tuple[str, ...] = ()
+    chat: FeatureSeries | None = None  # the audience's reaction, when a chat was read
 
     def series(self) -> tuple[FeatureSeries, ...]:
-        return tuple(s for s in (self.audio, self.video) if s is not None and len(s))
+        return tuple(s for s in (self.audio, self.video, self.chat) if s is not None and len(s))
 
 
 @dataclass(frozen=True)

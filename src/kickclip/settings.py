@@ -66,6 +66,19 @@ SETTINGS: tuple[Setting, ...] = (
         "id, rating and tags); by default they are reused.",
     ),
     Setting(
+        "chat",
+        None,
+        "A chat log to read the audience from: JSON lines or array, CSV (t or time, user, "
+        "text), yt-dlp's live_chat.json, or Kick's message JSON.",
+    ),
+    Setting(
+        "chat_offset",
+        0.0,
+        "Seconds added to every chat time, to align a log whose clock started elsewhere.",
+        minimum=-86400,
+        maximum=86400,
+    ),
+    Setting(
         "media_dir",
         Path("."),
         "serve: the only folder (with its subfolders) the web UI reads local files from; "
@@ -98,6 +111,8 @@ class Settings:
     force: bool = SETTING_BY_NAME["force"].default
     keep_recording: bool = SETTING_BY_NAME["keep_recording"].default
     media_dir: Path = SETTING_BY_NAME["media_dir"].default
+    chat: Path | None = SETTING_BY_NAME["chat"].default
+    chat_offset: float = SETTING_BY_NAME["chat_offset"].default
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:

@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,20 +53,26 @@ def _text(value: Any, what: str) -> str:
     raise ValueError(f"{what} must be text, got {type(value).__name__}")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class _Clock:
-    """Turns a record's time into seconds from the media start."""
+    """Turns a record's time into seconds from the media start. Without a known start, ISO
+    times count from the earliest message (``first``: shifted once all are read)."""
 
     def __init__(self, media_start: datetime | None, offset_s: float) -> None:
-        self.origin = media_start
+        self.origin = media_start or EPOCH
         self.offset_s = offset_s
+        self.first: float | None = None if media_start is None else 0.0
 
     def relative(self, seconds: float) -> float:
         return seconds + self.offset_s
 
     def absolute(self, moment: datetime) -> float:
-        if self.origin is None:
-            self.origin = moment
-        return (moment - self.origin).total_seconds() + self.offset_s
+        seconds = (moment - self.origin).total_seconds()
+        if self.origin is EPOCH:
+            self.first = seconds if self.first is None else min(self.first, seconds)
+        return seconds + self.offset_s
 
 
 def _simple(record: Mapping[str, Any], clock: _Clock) -> ChatMessage:
@@ -175,6 +182,8 @@ def parse_chat(
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
             raise ChatError(f"{name}, {where}: {reason}") from None
+    if clock.first:  # ISO times with no known start: from the earliest message
+        messages = [replace(m, t=m.t - clock.first) for m in messages]
     return sorted(messages, key=lambda message: message.t)
 
 

@@ -80,13 +80,24 @@ def summarize(
     return out
 
 
+def _window(series: FeatureSeries, start_s: float, end_s: float) -> tuple[int, int]:
+    first = max(int((start_s - series.start_s) / series.hop_s), 0)
+    last = max(int(np.ceil((end_s - series.start_s) / series.hop_s)), first + 1)
+    return first, last
+
+
 def find_highlights(
     features: Features, *, clip_duration_s: float, min_gap_s: float, top: int
 ) -> list[Highlight]:
-    """Up to ``top`` highlights per side, best first."""
+    """Up to ``top`` highlights per side, best first.
+
+    With a chat, every highlight also carries the other sides' summaries across the chat
+    (an audio highlight the chat's reaction to it, a chat highlight the sound and picture),
+    so the learned taste can weigh them together.
+    """
+    judged = {series.clip_type: (series, *judge(series)) for series in features.series()}
     highlights = []
-    for series in features.series():
-        strength, detail = judge(series)
+    for kind, (series, strength, detail) in judged.items():
         for index in pick_peaks(
             strength, series.hop_s, min_gap_s=min_gap_s, top=top, min_score=MIN_STRENGTH
         ):
@@ -94,10 +105,11 @@ def find_highlights(
             start_s, end_s = clip_window(
                 peak_s, duration_s=clip_duration_s, media_s=features.duration_s
             )
-            first = max(int((start_s - series.start_s) / series.hop_s), 0)
-            last = max(int(np.ceil((end_s - series.start_s) / series.hop_s)), first + 1)
-            summary = summarize(series, detail, first, last)
+            summary = summarize(series, detail, *_window(series, start_s, end_s))
             summary["peak_strength"] = float(strength[index])
+            for other_kind, (other, _, other_detail) in judged.items():
+                if other_kind != kind and "chat" in (kind, other_kind):
+                    summary.update(summarize(other, other_detail, *_window(other, start_s, end_s)))
             highlights.append(
                 Highlight(
                     start_s=start_s,

@@ -44,6 +44,18 @@ def activity_octaves(kbps: np.ndarray, hop_s: float) -> np.ndarray:
     return np.log2(_mean(np.maximum(kbps, 0.0), hop_s) + STILL_KBPS)
 
 
+def people_octaves(people: np.ndarray, hop_s: float) -> np.ndarray:
+    """log2(1 + people reacting in the window): "twice the usual crowd" is one unit."""
+    return np.log2(1.0 + np.maximum(people, 0.0))
+
+
+def _as_is(values: np.ndarray, hop_s: float) -> np.ndarray:
+    return values.astype(float)
+
+
+MIN_REACTING = 3  # fewer people than this reacting is not an audience reaction
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One measure of a side. The *primary* one counts its rise in natural ``step``s (3 dB of
@@ -85,6 +97,21 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
             gate=None,
         ),
     ),
+    # Chat series already count over a reaction window (chat/features.py): no smoothing.
+    "chat": (
+        Evidence(
+            "chat_users",
+            "octaves of chatters",
+            floor=0.25,
+            step=1.0,
+            level=people_octaves,
+            gate=float(np.log2(MIN_REACTING)),
+        ),
+        Evidence("chat_laugh", "laughter", floor=1.0, weight=0.5, level=_as_is),
+        Evidence("chat_flood", "emote flood", floor=1.0, weight=0.5, level=_as_is),
+        Evidence("chat_clip", "clip it", floor=1.0, weight=0.5, level=_as_is),
+        Evidence("chat_caps", "shouting", floor=0.1, weight=0.25, level=_as_is),
+    ),
 }
 
 
@@ -101,6 +128,11 @@ def describe(features: Mapping[str, float], clip_type: str, *, baselines: bool =
         if item.name == "rms_db" and rise is not None:
             over = "" if base is None else f" over the {base:.1f} dBFS around it"
             parts.append(f"loudness {rise:+.1f} dB{over}")
+        elif item.level is people_octaves and item.step is not None and rise is not None:
+            people = features.get(f"{item.name}_max")
+            many = "" if people is None else f", {people:.0f} people"
+            over = "" if base is None else f" over {2**base - 1:.1f} usually"
+            parts.append(f"chat ×{2**rise:.1f} its usual crowd{many}{over}")
         elif item.level is activity_octaves and rise is not None:
             over = "" if base is None else f" over {2**base - STILL_KBPS:.0f} kbit/s around it"
             parts.append(f"motion ×{2**rise:.1f}{over}")

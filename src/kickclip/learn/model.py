@@ -163,8 +163,11 @@ class HighlightModel:
     ) -> np.ndarray:
         matrix = to_matrix(features, self.feature_names_)
         if shared:
-            is_video = np.array([[1.0 if kind == "video" else 0.0] for kind in clip_types])
-            matrix = np.hstack([matrix, is_video.reshape(len(clip_types), 1)])
+            # One 0/1 column per type but audio; models saved before chat clips existed
+            # had the video column only.
+            kinds = np.asarray(clip_types)
+            flags = [(kinds == kind).astype(float) for kind in self._type_columns]
+            matrix = np.hstack([matrix, np.column_stack(flags).reshape(len(kinds), -1)])
         return matrix
 
     # --- sklearn API -------------------------------------------------------------------------
@@ -184,7 +187,10 @@ class HighlightModel:
         kinds = np.asarray(clip_types)
         self.models_: dict[str, Any] = {}
         self.n_samples_ = len(y)
-        self.n_samples_by_type_ = {kind: int((kinds == kind).sum()) for kind in CLIP_TYPES}
+        self.n_samples_by_type_ = {
+            kind: int((kinds == kind).sum()) for kind in CLIP_TYPES if (kinds == kind).any()
+        }
+        self.type_columns_ = ("video", "chat") if (kinds == "chat").any() else ("video",)
         x_shared = self._matrix(features, clip_types, shared=True)
         self.models_[SHARED] = self._fit_one(self._estimator(len(y)), x_shared, y, weight)
         for kind in CLIP_TYPES:
@@ -237,6 +243,10 @@ class HighlightModel:
 
     def predict_one(self, features: Mapping[str, float], clip_type: str) -> float:
         return float(self.predict([features], [clip_type])[0])
+
+    @property
+    def _type_columns(self) -> tuple[str, ...]:
+        return getattr(self, "type_columns_", ("video",))
 
     @property
     def scalers_(self) -> dict[str, Any]:
