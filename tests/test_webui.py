@@ -45,7 +45,7 @@ def test_generate_tab_errors_are_visible(library: Settings) -> None:
 
 def test_analyze_tab_tables(library: Settings, tmp_path: Path) -> None:
     source = make_media(tmp_path / "s.mp4", duration_s=60, bursts=[(20, 22)], action=[(40, 43)])
-    audio, video, status, _kept = generate_tab.analyze(
+    audio, video, _chat, status, _kept = generate_tab.analyze(
         library, str(source), None, 8, 10, 5, "best", progress=lambda *a, **k: None
     )
     assert audio and video and "highlights" in status
@@ -211,8 +211,8 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
     app = serve(settings, port=port, block=False)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        args = (str(source), None, 6, 10, 20, "best")
-        audio, video, status = client.predict(*args, api_name="/analyze")
+        args = (str(source), None, 6, 10, 20, "best", None, 0)
+        audio, video, _chat, status = client.predict(*args, api_name="/analyze")
         assert "highlights" in status and audio["data"] and video["data"]
         gallery, status = client.predict(*args, api_name="/generate")
         assert "10 clips registered" in status and len(gallery) == 10
@@ -255,3 +255,26 @@ def test_one_store_per_process(library: Settings) -> None:
     first, trainer = store(library)
     assert store(library) == (first, trainer)  # not opened (and migrated) per request
     assert store(library.replace(db=library.db.parent / "other.db"))[0] is not first
+
+
+def test_a_chat_log_upload_adds_chat_highlights(library: Settings, tmp_path: Path) -> None:
+    import random
+
+    from gradio.utils import get_upload_folder
+
+    import chatlog
+
+    source = make_media(tmp_path / "s.mp4", duration_s=240, bursts=[(60, 62)])
+    rng = random.Random(3)
+    raw = chatlog.chatter(rng, 240, rate=1.0, crowd=50)
+    raw += chatlog.reaction(rng, 60, lag=5, people=25, kind="hype")
+    raw += chatlog.reaction(rng, 150, lag=5, people=25, kind="laugh")  # a joke: chat only
+    uploads = Path(get_upload_folder()) / "kickclip-test"
+    uploads.mkdir(parents=True, exist_ok=True)
+    chat = chatlog.write_jsonl(uploads / f"chat-{rng.random()}.jsonl", raw)
+    quiet = {"progress": lambda *a, **k: None}
+    form = (str(source), None, 10, 20, 5, "best")
+    _, _, chat_rows, _, _ = generate_tab.analyze(library, *form, chat_file=str(chat), **quiet)
+    assert any(row[0] <= 150 <= row[1] for row in chat_rows), chat_rows
+    with pytest.raises(gr.Error, match="not in the upload folder"):  # only uploads are read
+        generate_tab.analyze(library, *form, chat_file=str(library.db), **quiet)

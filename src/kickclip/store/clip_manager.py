@@ -166,7 +166,7 @@ def validate_clip(
         raise InvalidClip(f"need 0 <= start_time < end_time, got {start:g} and {end:g}")
     value = _finite("score", score)
     if clip_type not in CLIP_TYPES:
-        raise InvalidClip(f"clip_type must be 'audio' or 'video', got {clip_type!r}")
+        raise InvalidClip(f"clip_type must be one of {', '.join(CLIP_TYPES)}, got {clip_type!r}")
     if not isinstance(features, Mapping):
         raise InvalidClip(
             f"features must be a JSON object of numbers, got {type(features).__name__}"

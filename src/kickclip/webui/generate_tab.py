@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -26,14 +27,19 @@ def _chosen(
     gap: float,
     top: float,
     quality: str,
+    chat_file: str | None = None,
+    chat_offset: float | None = 0.0,
 ) -> tuple[str, Settings]:
     source = readable_source(settings, text, upload)
+    chat = None if not chat_file else Path(readable_source(settings, "", chat_file))
     try:
         return source, settings.replace(
             clip_duration=float(duration),
             min_gap=float(gap),
             top=int(top),
             quality=quality or "best",
+            chat=chat,
+            chat_offset=float(chat_offset or 0.0),
         )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
@@ -74,11 +80,17 @@ def analyze(
     quality: str,
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,  # type: ignore[assignment]
+    *,
+    chat_file: str | None = None,
+    chat_offset: float | None = 0.0,
 ) -> tuple:
-    """The highlight tables, a status, and the analysis kept for a Generate that follows."""
+    """The highlight tables (sound, picture, chat), a status, and the analysis kept for a
+    Generate that follows."""
     from kickclip import pipeline
 
-    source, chosen = _chosen(settings, text, upload, duration, gap, top, quality)
+    source, chosen = _chosen(
+        settings, text, upload, duration, gap, top, quality, chat_file, chat_offset
+    )
     result = _job(
         request, progress, lambda report: pipeline.analyze(source, chosen, on_progress=report)
     )
@@ -87,7 +99,8 @@ def analyze(
         raise gr.Error("nothing stood out in this stream: no highlights detected")
     status = f"{len(highlights)} highlights in {result.duration_s / 60:.1f} minutes"
     kept = (source, chosen, result)
-    return _rows(highlights, "audio"), _rows(highlights, "video"), status, kept
+    tables = (_rows(highlights, kind) for kind in ("audio", "video", "chat"))
+    return (*tables, status, kept)
 
 
 def generate(
@@ -101,11 +114,16 @@ def generate(
     analyzed: Any = None,
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,  # type: ignore[assignment]
+    *,
+    chat_file: str | None = None,
+    chat_offset: float | None = 0.0,
 ) -> tuple:
     """Cut and register the clips; reuses the Analyze just run with the same form values."""
     from kickclip import pipeline
 
-    source, chosen = _chosen(settings, text, upload, duration, gap, top, quality)
+    source, chosen = _chosen(
+        settings, text, upload, duration, gap, top, quality, chat_file, chat_offset
+    )
     reuse = analyzed is not None and analyzed[:2] == (source, chosen)
 
     def work(report: Any) -> Any:
@@ -150,6 +168,12 @@ def build(settings: Settings) -> None:
             placeholder="https://kick.com/<channel>/videos/<uuid>",
         )
         upload = gr.File(label="…or upload a video", type="filepath", scale=1)
+        with gr.Column(scale=1):
+            chat_file = gr.File(
+                label="Chat log (optional): JSON lines, JSON, CSV, live_chat.json",
+                type="filepath",
+            )
+            chat_offset = gr.Number(value=0.0, label="Chat offset (s)")
     with gr.Row():
         duration = gr.Slider(
             5,
@@ -176,8 +200,9 @@ def build(settings: Settings) -> None:
     with gr.Row():
         audio = gr.Dataframe(headers=COLUMNS, label="Audio highlights", interactive=False)
         video = gr.Dataframe(headers=COLUMNS, label="Video highlights", interactive=False)
+        chat = gr.Dataframe(headers=COLUMNS, label="Chat highlights", interactive=False)
     clips = gr.Gallery(label="New clips", columns=5, height="auto")
-    inputs = [text, upload, duration, gap, top, quality]
+    inputs = [text, upload, duration, gap, top, quality, chat_file, chat_offset]
 
     # Plain functions, not partials: Gradio hands a handler the request (whose session Cancel
     # needs) only when it can read the handler's annotations.
@@ -188,10 +213,24 @@ def build(settings: Settings) -> None:
         gap,
         top,
         quality,
+        chat_file,
+        chat_offset,
         progress: gr.Progress = gr.Progress(),
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> tuple:
-        return analyze(settings, text, upload, duration, gap, top, quality, progress, request)
+        return analyze(
+            settings,
+            text,
+            upload,
+            duration,
+            gap,
+            top,
+            quality,
+            progress,
+            request,
+            chat_file=chat_file,
+            chat_offset=chat_offset,
+        )
 
     def on_generate(
         text,
@@ -200,19 +239,32 @@ def build(settings: Settings) -> None:
         gap,
         top,
         quality,
+        chat_file,
+        chat_offset,
         kept,
         progress: gr.Progress = gr.Progress(),
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> tuple:
         return generate(
-            settings, text, upload, duration, gap, top, quality, kept, progress, request
+            settings,
+            text,
+            upload,
+            duration,
+            gap,
+            top,
+            quality,
+            kept,
+            progress,
+            request,
+            chat_file=chat_file,
+            chat_offset=chat_offset,
         )
 
     media_job = {"concurrency_limit": JOB_CONCURRENCY, "concurrency_id": "media"}
     analyze_button.click(
         on_analyze,
         inputs=inputs,
-        outputs=[audio, video, status, analyzed],
+        outputs=[audio, video, chat, status, analyzed],
         api_name="analyze",
         **media_job,
     )
