@@ -203,3 +203,36 @@ def test_chat_message_record() -> None:
     assert ChatMessage(1.0, "a", "b").kind == "message"
     with pytest.raises(ChatError, match="chat file not found"):
         read_chat("/nonexistent/chat.jsonl")
+
+
+def test_a_kick_vod_replays_its_own_chat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """yt-dlp's Kick VOD info (channel id, start) leads to the chat replay; no network here."""
+    from datetime import UTC, datetime
+
+    from kickclip.chat import kick
+    from kickclip.ingest import resolve
+    from kickclip.records import Rendition
+
+    local = make_media(tmp_path / "vod.mp4", duration_s=240, bursts=[(60, 62)])
+    began = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
+
+    def fake_resolve(url: str) -> resolve.Resolved:
+        rendition = Rendition(str(local), height=240, has_audio=True, has_video=True)
+        return resolve.Resolved("a vod", False, (rendition,), {}, "4242", began)
+
+    rng = random.Random(4)
+    raw = chatlog.chatter(rng, 240, rate=1.0, crowd=50)
+    raw += chatlog.reaction(rng, 150, lag=5, people=25, kind="laugh")
+    calls = []
+
+    def fake_fetch(channel_id, start, duration_s, **options):
+        calls.append((channel_id, start, round(duration_s)))
+        return parse_chat(json.dumps(raw)), ["Kick chat replay unavailable after 00:03:50"]
+
+    monkeypatch.setattr(resolve, "resolve", fake_resolve)
+    monkeypatch.setattr(kick, "fetch_vod_chat", fake_fetch)
+    url = "https://kick.com/somechannel/videos/0b5c7a8e-1d2f-4a3b-9c8d-7e6f5a4b3c2d"
+    found = pipeline.analyze(url, Settings(clip_duration=10, min_gap=20, top=5))
+    assert calls == [("4242", began, 240)]
+    assert "Kick chat replay unavailable after 00:03:50" in found.warnings
+    assert any(h.clip_type == "chat" and h.start_s <= 150 <= h.end_s for h in found.highlights)

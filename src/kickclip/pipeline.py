@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,9 +44,15 @@ def analyze(
     features = extract_features(
         media, thorough=settings.thorough, on_progress=scaled(on_progress, 0.05, 1.0)
     )
-    if messages:
-        from dataclasses import replace
+    if messages is None and media.chat_channel_id and media.started_at:
+        from kickclip.chat.kick import fetch_vod_chat
 
+        on_progress(1.0, "reading the chat replay")
+        messages, chat_warnings = fetch_vod_chat(
+            media.chat_channel_id, media.started_at, features.duration_s
+        )
+        features = replace(features, warnings=(*features.warnings, *chat_warnings))
+    if messages:
         from kickclip.chat.features import chat_for
 
         chat, _lag_s = chat_for(messages, features)

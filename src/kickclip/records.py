@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,8 @@ class MediaInfo:
     http_headers: Mapping[str, str] = field(default_factory=dict)
     is_live: bool = False
     renditions: tuple[Rendition, ...] = ()
+    chat_channel_id: str | None = None  # a Kick VOD's channel, whose chat can be replayed
+    started_at: datetime | None = None  # when the VOD's stream began (UTC)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ def open_source(
         False,
         (),
     )
+    chat_channel_id, started_at = None, None
     if kind.kind in (
         SourceKind.KICK_LIVE,
         SourceKind.KICK_VOD,
@@ -46,6 +47,7 @@ def open_source(
         resolved = resolve(kind.text)
         renditions = resolved.renditions
         title, headers, is_live = resolved.title, dict(resolved.http_headers), resolved.is_live
+        chat_channel_id, started_at = resolved.chat_channel_id, resolved.started_at
         analysis_url = lowest(renditions).url
         cut_url = by_quality(renditions, settings.quality).url
     if kind.kind is SourceKind.MEDIA_URL and kind.text.lower().split("?")[0].endswith(".m3u8"):
@@ -86,4 +88,6 @@ def open_source(
         http_headers=headers,
         is_live=is_live,
         renditions=renditions,
+        chat_channel_id=chat_channel_id,
+        started_at=started_at,
     )

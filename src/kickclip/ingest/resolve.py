@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,6 +29,8 @@ class Resolved:
     is_live: bool
     renditions: tuple[Rendition, ...]
     http_headers: Mapping[str, str]
+    chat_channel_id: str | None = None  # a Kick VOD: whose chat history to replay …
+    started_at: datetime | None = None  # … from when the stream began
 
 
 class _Silent:
@@ -119,11 +122,14 @@ def resolve(url: str) -> Resolved:
     if not renditions:
         raise SourceUnreachable(shorten(f"{quoted(url)}: the site lists no playable stream"))
     headers = (formats[-1].get("http_headers") if formats else None) or {}
+    kick_vod = info.get("extractor_key") == "KickVOD" and info.get("timestamp")
     return Resolved(
         title=str(info.get("title") or info.get("id") or "stream"),
         is_live=bool(info.get("is_live")),
         renditions=renditions,
         http_headers=dict(headers),
+        chat_channel_id=str(info["channel_id"]) if kick_vod and info.get("channel_id") else None,
+        started_at=datetime.fromtimestamp(info["timestamp"], UTC) if kick_vod else None,
     )
 
 
