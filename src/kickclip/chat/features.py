@@ -23,7 +23,7 @@ much; ``chat_rate`` is kept as a feature for the learner, not as evidence.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,8 +37,9 @@ DEFAULT_LAG_S = 4.0
 LAG_RANGE_S = (2.0, 15.0)
 MIN_LAG_CORRELATION = 0.15
 FLOOD_TOKENS = 64  # tokens followed for floods: those most people used
-LAUGHTER = re.compile(
-    r"^(kekw|kek|lul|lulw|omegalul|lol+|lmao+|rofl|xd+|haha+|hehe+|icant|😂+|🤣+|kekl|pepelaugh)$",
+LAUGHTER = re.compile(  # a whole word anywhere in the message
+    r"(?<!\w)(kekw|kek|lul|lulw|omegalul|lol+|lmao+|rofl|xd+|haha+|hehe+|icant|kekl|pepelaugh)"
+    r"(?!\w)|😂|🤣",
     re.I,
 )
 CLIP_IT = re.compile(r"\b(clip(ped|ping)?( (it|that|this))?)\b|^!clip\b", re.I)
@@ -84,58 +85,44 @@ def _tokens(text: str) -> list[str]:
 
 
 def _steady_posters(messages: Sequence[ChatMessage]) -> set[str]:
-    """Accounts posting at a near-constant period: timers and bots without a known name."""
-    times: dict[str, list[float]] = defaultdict(list)
-    for message in messages:
-        times[message.user].append(message.t)
-    steady = set()
-    for user, moments in times.items():
-        if len(moments) >= 4:
-            gaps = np.diff(np.sort(moments))
-            if gaps.mean() > 5 and gaps.std() < 0.1 * gaps.mean():
-                steady.add(user)
-    return steady
+    """Accounts posting at a near-constant period (4+ messages, gaps over 5 s varying under
+    10 %): timers and bots without a known name."""
+    names: dict[str, int] = {}
+    who = np.array([names.setdefault(m.user, len(names)) for m in messages], dtype=int)
+    if not len(who):
+        return set()
+    t = np.array([m.t for m in messages], dtype=float)
+    order = np.lexsort((t, who))
+    who, t = who[order], t[order]
+    same = who[1:] == who[:-1]
+    gaps, owner = np.diff(t)[same], who[1:][same]
+    count = np.bincount(owner, minlength=len(names))
+    mean = np.bincount(owner, gaps, minlength=len(names)) / np.maximum(count, 1)
+    spread = np.sqrt(
+        np.maximum(
+            np.bincount(owner, gaps**2, minlength=len(names)) / np.maximum(count, 1) - mean**2, 0
+        )
+    )
+    steady = (count >= 3) & (mean > 5) & (spread < 0.1 * mean)
+    by_index = {index: name for name, index in names.items()}
+    return {by_index[int(i)] for i in np.flatnonzero(steady)}
+
+
+_UPPER, _LOWER = re.compile(r"[A-Z]"), re.compile(r"[a-z]")
 
 
 def _is_shout(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return "!!" in text or (
-        len(letters) >= 3 and sum(c.isupper() for c in letters) / len(letters) > 0.6
-    )
-
-
-class _Window:
-    """Counts per moment bin of distinct things (people) seen in the following window."""
-
-    def __init__(self, bins: int, hop_s: float) -> None:
-        self.bins, self.hop_s = bins, hop_s
-        self.width = max(1, round(REACTION_S / hop_s))
-
-    def distinct(self, events: dict[str, list[int]]) -> np.ndarray:
-        """``events``: key → bins where it occurs. Each bin b counts keys occurring in
-        [b, b + width): a key's occurrences cover bins (m - width, m], merged per key."""
-        diff = np.zeros(self.bins + 1)
-        for occurrences in events.values():
-            end = -1
-            for m in sorted(occurrences):
-                first, last = max(m - self.width + 1, end + 1, 0), min(m, self.bins - 1)
-                if first <= last:
-                    diff[first] += 1
-                    diff[last + 1] -= 1
-                end = max(end, last)
-        return np.cumsum(diff)[: self.bins]
-
-    def total(self, occurrences: list[int]) -> np.ndarray:
-        counts = np.zeros(self.bins + self.width)
-        np.add.at(counts, np.asarray(occurrences, dtype=int), 1.0)
-        # value at b = sum over [b, b + width)
-        csum = np.concatenate([[0.0], np.cumsum(counts)])
-        b = np.arange(self.bins)
-        return csum[b + self.width] - csum[b]
+    upper, lower = len(_UPPER.findall(text)), len(_LOWER.findall(text))
+    return "!!" in text or (upper + lower >= 3 and upper > 0.6 * (upper + lower))
 
 
 def reactions(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """The messages that are people reacting (see the module's text)."""
+    return [message for message, _ in _reacting(messages)]
+
+
+def _reacting(messages: Sequence[ChatMessage]) -> list[tuple[ChatMessage, list[str]]]:
+    """The reactions, each with its tokens (read once)."""
     steady = _steady_posters(messages)
     kept = []
     for message in messages:
@@ -150,62 +137,105 @@ def reactions(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
             continue
         if text.startswith("!") and not CLIP_IT.search(text):
             continue
-        kept.append(message)
+        kept.append((message, tokens))
     return kept
+
+
+class Reactions:
+    """The reactions of a chat, read once: per message its time and person, and which kinds of
+    reaction it is; ``series`` then bins them for any lag (the lag search reads them twice)."""
+
+    def __init__(self, messages: Sequence[ChatMessage]) -> None:
+        pairs = _reacting(messages)
+        kept = [message for message, _ in pairs]
+        people: dict[str, int] = {}
+        self.t = np.array([m.t for m in kept], dtype=float)
+        self.person = np.array([people.setdefault(m.user, len(people)) for m in kept], dtype=int)
+        self.people = len(people)
+        token_sets = [set(tokens) for _, tokens in pairs]
+        self.laugh = np.array([bool(LAUGHTER.search(m.text)) for m in kept], dtype=bool)
+        self.clip = np.array([bool(CLIP_IT.search(m.text)) for m in kept], dtype=bool)
+        self.shout = np.array([_is_shout(m.text) for m in kept], dtype=bool)
+        # Floods: the tokens most people used, each as (message, token) pairs.
+        users_of: dict[str, set[int]] = defaultdict(set)
+        for index, tokens in enumerate(token_sets):
+            for token in tokens:
+                if token.isalnum() or not token.isascii():
+                    users_of[token].add(int(self.person[index]))
+        common = sorted(users_of, key=lambda token: len(users_of[token]), reverse=True)
+        self.flood_tokens = common[:FLOOD_TOKENS]
+        column = {token: k for k, token in enumerate(self.flood_tokens)}
+        pairs = [
+            (i, column[t]) for i, tokens in enumerate(token_sets) for t in tokens if t in column
+        ]
+        self.token_message = np.array([i for i, _ in pairs], dtype=int)
+        self.token_id = np.array([k for _, k in pairs], dtype=int)
+
+    def series(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> FeatureSeries:
+        """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
+        bins = max(1, int(np.ceil(duration_s / hop_s)))
+        width = max(1, round(REACTION_S / hop_s))
+        at = np.floor((self.t - lag_s) / hop_s).astype(int)  # the moment each reacts to
+        inside = (at >= 0) & (at < bins + width)
+
+        def distinct(keys: np.ndarray, where: np.ndarray) -> np.ndarray:
+            """Per bin b: how many different keys occur in [b, b + width)."""
+            return _distinct(keys[where & inside], at[where & inside], bins, width)
+
+        everyone = np.ones(len(at), dtype=bool)
+        people = distinct(self.person, everyone)
+        counts = np.bincount(at[inside], minlength=bins + width).astype(float)
+        csum = np.concatenate([[0.0], np.cumsum(counts)])
+        rate = csum[np.arange(bins) + width] - csum[np.arange(bins)]
+        flood = np.zeros(bins)
+        for k in range(len(self.flood_tokens)):
+            messages = self.token_message[self.token_id == k]
+            where = np.zeros(len(at), dtype=bool)
+            where[messages] = True
+            flood = np.maximum(flood, distinct(self.person, where))
+        values = {
+            "chat_users": people,
+            "chat_rate": rate,
+            "chat_laugh": distinct(self.person, self.laugh),
+            "chat_flood": flood,
+            "chat_clip": distinct(self.person, self.clip),
+            "chat_caps": np.divide(
+                distinct(self.person, self.shout), people, out=np.zeros(bins), where=people > 0
+            ),
+        }
+        return FeatureSeries("chat", hop_s, values)
+
+
+def _distinct(keys: np.ndarray, at: np.ndarray, bins: int, width: int) -> np.ndarray:
+    """Per bin b, the number of different keys with an occurrence in [b, b + width).
+
+    An occurrence at m covers the bins (m - width, m]; a key's covers are merged by starting
+    each after the previous occurrence of the same key, so a key counts once per bin.
+    """
+    if not len(keys):
+        return np.zeros(bins)
+    order = np.lexsort((at, keys))
+    keys, at = keys[order], at[order]
+    previous = np.concatenate([[-1], at[:-1]])
+    previous[np.concatenate([[True], keys[1:] != keys[:-1]])] = -1  # a key's first occurrence
+    first = np.maximum(np.maximum(at - width + 1, previous + 1), 0)
+    last = np.minimum(at, bins - 1)
+    keep = first <= last
+    diff = np.zeros(bins + 1)
+    np.add.at(diff, first[keep], 1.0)
+    np.add.at(diff, last[keep] + 1, -1.0)
+    return np.cumsum(diff)[:bins]
 
 
 def chat_series(
     messages: Sequence[ChatMessage], duration_s: float, hop_s: float, lag_s: float = 0.0
 ) -> FeatureSeries:
-    """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
-    bins = max(1, int(np.ceil(duration_s / hop_s)))
-    window = _Window(bins, hop_s)
-    users: dict[str, list[int]] = defaultdict(list)
-    laughers: dict[str, list[int]] = defaultdict(list)
-    clippers: dict[str, list[int]] = defaultdict(list)
-    by_token: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    token_people: Counter[str] = Counter()
-    positions: list[int] = []
-    shouters: dict[str, list[int]] = defaultdict(list)
-    for message in reactions(messages):
-        b = int(np.floor((message.t - lag_s) / hop_s))  # the moment this reacts to
-        if b < 0 or b >= bins + window.width:
-            continue
-        b = min(b, bins + window.width - 1)
-        positions.append(b)
-        users[message.user].append(b)
-        if _is_shout(message.text):
-            shouters[message.user].append(b)
-        tokens = set(_tokens(message.text))
-        if any(LAUGHTER.match(token) for token in tokens):
-            laughers[message.user].append(b)
-        if CLIP_IT.search(message.text):
-            clippers[message.user].append(b)
-        for token in tokens:
-            if token.isalnum() or not token.isascii():
-                if message.user not in by_token[token]:
-                    token_people[token] += 1
-                by_token[token][message.user].append(b)
-    rate = window.total(positions)
-    flood = np.zeros(bins)
-    for token, _ in token_people.most_common(FLOOD_TOKENS):
-        flood = np.maximum(flood, window.distinct(by_token[token]))
-    people = window.distinct(users)
-    values = {
-        "chat_users": people,
-        "chat_rate": rate,
-        "chat_laugh": window.distinct(laughers),
-        "chat_flood": flood,
-        "chat_clip": window.distinct(clippers),
-        "chat_caps": np.divide(
-            window.distinct(shouters), people, out=np.zeros(bins), where=people > 0
-        ),
-    }
-    return FeatureSeries("chat", hop_s, values)
+    """The chat's reaction series (see :class:`Reactions`)."""
+    return Reactions(messages).series(duration_s, hop_s, lag_s)
 
 
 def audience_lag(reacting: np.ndarray, sound: np.ndarray, hop_s: float) -> float:
-    """The delay (s) at which the chat's reaction best follows the sound's strength;
+    """The delay (s) at which the chat's reaction best follows the sound's rises;
     ``DEFAULT_LAG_S`` when they do not go together enough to tell."""
     n = min(len(reacting), len(sound))
     if n < 4 * LAG_RANGE_S[1] / hop_s or np.std(sound[:n]) == 0:
@@ -236,11 +266,10 @@ def chat_for(messages: Sequence[ChatMessage], features: Features) -> tuple[Featu
     """The chat series of a stream, on its sound's timeline, and the audience lag used."""
     hop_s = features.audio.hop_s if features.audio is not None else DEFAULT_HOP_S
     lag_s = DEFAULT_LAG_S
+    chat = Reactions(messages)
     if features.audio is not None and "rms_db" in features.audio.values:
-        start = features.audio.start_s
-        moving = [m for m in messages if m.t >= start]
-        raw = chat_series(moving, features.duration_s, hop_s)
+        raw = chat.series(features.duration_s, hop_s)
         sound = _sound_rise(np.asarray(features.audio.values["rms_db"], float), hop_s)
-        offset = round(start / hop_s)
+        offset = round(features.audio.start_s / hop_s)
         lag_s = audience_lag(raw.values["chat_users"][offset:], sound, hop_s)
-    return chat_series(messages, features.duration_s, hop_s, lag_s=lag_s), lag_s
+    return chat.series(features.duration_s, hop_s, lag_s=lag_s), lag_s
