@@ -408,3 +408,65 @@ def test_live_chat_server_closing_keeps_what_arrived():
     assert chat.warnings == [
         "Kick live chat unavailable (connection closed): continuing with the 1 messages before it"
     ]
+
+
+def test_a_live_kick_channel_records_its_chat_with_the_stream(tmp_path, monkeypatch):
+    """kick.com/<channel> live: the chatroom looked up, the chat recorded while the stream is,
+    on the recording's clock; all on loopback (yt-dlp's info faked)."""
+    from kickclip.chat import kick
+    from kickclip.ingest import open_source, resolve
+    from kickclip.records import Rendition
+    from kickclip.settings import Settings
+    from media import make_media
+    from servers import Server, growing_playlist, make_hls
+
+    make_media(tmp_path / "live.mp4", duration_s=40, bursts=[(3, 5)])
+    playlist = make_hls(tmp_path / "live.mp4", tmp_path / "live")
+    api = tmp_path / "api" / "v2" / "channels"
+    api.mkdir(parents=True)
+    (api / "somechannel").write_text(json.dumps({"slug": "somechannel", "chatroom": {"id": 42}}))
+    frames = [
+        json.dumps(
+            {
+                "event": CHAT_EVENT,
+                "data": json.dumps(
+                    {
+                        "id": f"live-{n}",
+                        "content": text,
+                        "type": "message",
+                        "sender": {"username": user},
+                    }
+                ),
+                "channel": "chatrooms.42.v2",
+            }
+        )
+        for n, (user, text) in enumerate([("Ann", "KEKW"), ("Bob", "clip it")])
+    ]
+    with (
+        Server(tmp_path, dynamic={"stream.m3u8": growing_playlist(playlist)}) as server,
+        Pusher(frames) as pusher,
+    ):
+        monkeypatch.setattr(kick, "KICK_BASE_URL", server.url("").rstrip("/"))
+        monkeypatch.setattr(kick, "PUSHER_WS_URL", pusher.url)
+
+        def live(url):
+            rendition = Rendition(server.url("stream.m3u8"), height=240)
+            return resolve.Resolved("somechannel live", True, (rendition,), {})
+
+        monkeypatch.setattr(resolve, "resolve", live)
+        media = open_source(
+            "https://kick.com/somechannel", Settings(out=tmp_path / "out", record_minutes=0.1)
+        )
+    assert media.is_live and pusher.received[0]["data"]["channel"] == "chatrooms.42.v2"
+    assert [(m.user, m.text) for m in media.chat] == [("Ann", "KEKW"), ("Bob", "clip it")]
+    assert all(0 <= m.t < 10 for m in media.chat) and media.notes == ()
+
+
+def test_no_chatroom_means_a_warning_not_a_failure(monkeypatch):
+    from kickclip.chat import kick
+
+    monkeypatch.setattr(kick, "KICK_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    with kick.live_chat_while("somechannel") as chat:
+        pass
+    assert chat.messages == []
+    assert chat.warnings[0].startswith("Kick live chat unavailable (")

@@ -44,6 +44,9 @@ def analyze(
     features = extract_features(
         media, thorough=settings.thorough, on_progress=scaled(on_progress, 0.05, 1.0)
     )
+    features = replace(features, warnings=(*media.notes, *features.warnings))
+    if messages is None and media.chat:  # a live channel's chat, recorded with the stream
+        messages = list(media.chat)
     if messages is None and media.chat_channel_id and media.started_at:
         from kickclip.chat.kick import fetch_vod_chat
 

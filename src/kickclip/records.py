@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from kickclip.chat import ChatMessage
+
 ClipType = Literal["audio", "video", "chat"]
 CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video", "chat")
 
@@ -53,6 +55,8 @@ class MediaInfo:
     renditions: tuple[Rendition, ...] = ()
     chat_channel_id: str | None = None  # a Kick VOD's channel, whose chat can be replayed
     started_at: datetime | None = None  # when the VOD's stream began (UTC)
+    chat: tuple[ChatMessage, ...] = ()  # a live channel's chat, recorded with the stream
+    notes: tuple[str, ...] = ()  # warnings from opening it (no live chat, …)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -453,3 +453,47 @@ class LiveChat:
                     return
                 self._seen.add(str(key))
             self._messages.append(message)
+
+
+# --- live: which chatroom, then the chat while recording -------------------------------------
+KICK_BASE_URL = "https://kick.com"  # read at call time, so tests can point it at loopback
+
+
+def chatroom_of(channel: str, *, urlopen: Opener | None = None) -> tuple[str | None, list[str]]:
+    """The chatroom id of a Kick channel (``/api/v2/channels/<channel>``: ``chatroom.id``),
+    and warning lines; None when it cannot be had (never raises)."""
+    from yt_dlp.networking import Request
+
+    url = f"{KICK_BASE_URL}/api/v2/channels/{channel}"
+    try:
+        if urlopen is None:
+            from yt_dlp import YoutubeDL
+
+            with YoutubeDL({"quiet": True, "no_warnings": True, "noprogress": True}) as ydl:
+                response = ydl_opener(ydl)(Request(url, headers={"Accept": "application/json"}))
+                data = json.loads(response.read())
+        else:
+            data = json.loads(urlopen(Request(url, headers={"Accept": "application/json"})).read())
+        return str(data["chatroom"]["id"]), []
+    except Exception as error:  # chat must never fail the recording
+        return None, [f"Kick live chat unavailable ({_reason(error)}): recording without chat"]
+
+
+@contextlib.contextmanager
+def live_chat_while(channel: str) -> Iterator[LiveChat | _NoChat]:
+    """The channel's live chat, recorded for the duration of the block: ``.messages`` (``t``
+    from when the block began) and ``.warnings`` (why there is none, if so)."""
+    chatroom, warnings = chatroom_of(channel)
+    if chatroom is None:
+        yield _NoChat(warnings)
+        return
+    with LiveChat(chatroom, ws_url=PUSHER_WS_URL) as chat:
+        yield chat
+
+
+class _NoChat:
+    """Stands for a live chat that could not be joined: no messages, one warning."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+        self.messages: list[ChatMessage] = []

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
 
 from kickclip.ingest.probe import probe
-from kickclip.ingest.sources import SourceKind, classify
+from kickclip.ingest.sources import Source, SourceKind, classify
 from kickclip.progress import ProgressCallback, no_progress
 from kickclip.records import MediaInfo
 from kickclip.settings import DEFAULT_SETTINGS, Settings
@@ -36,6 +40,8 @@ def open_source(
         (),
     )
     chat_channel_id, started_at = None, None
+    live_chat: tuple = ()
+    notes: tuple[str, ...] = ()
     if kind.kind in (
         SourceKind.KICK_LIVE,
         SourceKind.KICK_VOD,
@@ -62,13 +68,15 @@ def open_source(
 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         recording = settings.out / ".recordings" / f"{slug(title)}-{stamp}.ts"
-        record_live(
-            cut_url,
-            recording,
-            minutes=settings.record_minutes,
-            http_headers=headers,
-            on_progress=on_progress,
-        )
+        with _live_chat(kind) as chat:  # the audience, on the recording's clock
+            record_live(
+                cut_url,
+                recording,
+                minutes=settings.record_minutes,
+                http_headers=headers,
+                on_progress=on_progress,
+            )
+        live_chat, notes = tuple(chat.messages), tuple(chat.warnings)
         analysis_url = cut_url = str(recording)
         headers = {}
     facts = probe(analysis_url, http_headers=headers)
@@ -90,4 +98,15 @@ def open_source(
         renditions=renditions,
         chat_channel_id=chat_channel_id,
         started_at=started_at,
+        chat=live_chat,
+        notes=notes,
     )
+
+
+def _live_chat(kind: Source) -> Any:
+    """A Kick channel's live chat while it is recorded; any other live source has none here."""
+    if kind.kind is SourceKind.KICK_LIVE:
+        from kickclip.chat.kick import live_chat_while
+
+        return live_chat_while(urlsplit(kind.text).path.strip("/").split("/")[0])
+    return nullcontext(SimpleNamespace(messages=[], warnings=[]))
