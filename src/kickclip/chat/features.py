@@ -23,8 +23,9 @@ much; ``chat_rate`` is kept as a feature for the learner, not as evidence.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -78,6 +79,7 @@ KNOWN_BOTS = frozenset(
     ]
 )
 TOKEN = re.compile(r"[\w']+|[^\w\s]", re.U)
+PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # not tokens of a flood
 
 
 def _tokens(text: str) -> list[str]:
@@ -108,12 +110,20 @@ def _steady_posters(messages: Sequence[ChatMessage]) -> set[str]:
     return {by_index[int(i)] for i in np.flatnonzero(steady)}
 
 
-_UPPER, _LOWER = re.compile(r"[A-Z]"), re.compile(r"[a-z]")
+_NO_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NO_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _is_shout(text: str) -> bool:
-    upper, lower = len(_UPPER.findall(text)), len(_LOWER.findall(text))
+    upper = len(text) - len(text.translate(_NO_UPPER))
+    lower = len(text) - len(text.translate(_NO_LOWER))
     return "!!" in text or (upper + lower >= 3 and upper > 0.6 * (upper + lower))
+
+
+def _is_greeting(text: str, tokens: list[str]) -> bool:
+    """ "hi hi", "hey o/", "o/": every word a greeting (an emoji alone is a reaction)."""
+    words = [token for token in tokens if token.isalnum() and len(token) > 1]
+    return all(word in GREETINGS for word in words) if words else text in GREETINGS
 
 
 def reactions(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
@@ -131,9 +141,7 @@ def _reacting(messages: Sequence[ChatMessage]) -> list[tuple[ChatMessage, list[s
         if message.kind != "message" or not user or user in KNOWN_BOTS or message.user in steady:
             continue
         tokens = _tokens(text)
-        words = [token for token in tokens if token.isalnum() and len(token) > 1]
-        greeting = all(word in GREETINGS for word in words) if words else text in GREETINGS
-        if not tokens or greeting:  # "hi hi", "hey o/", "o/"; an emoji alone is a reaction
+        if not tokens or (len(tokens) <= 6 and _is_greeting(text, tokens)):
             continue
         if text.startswith("!") and not CLIP_IT.search(text):
             continue
@@ -146,30 +154,35 @@ class Reactions:
     reaction it is; ``series`` then bins them for any lag (the lag search reads them twice)."""
 
     def __init__(self, messages: Sequence[ChatMessage]) -> None:
-        pairs = _reacting(messages)
-        kept = [message for message, _ in pairs]
         people: dict[str, int] = {}
-        self.t = np.array([m.t for m in kept], dtype=float)
-        self.person = np.array([people.setdefault(m.user, len(people)) for m in kept], dtype=int)
+        times, persons, laugh, clip, shout = [], [], [], [], []
+        used: set[tuple[str, int]] = set()  # (token, person): who used which token
+        token_sets: list[set[str]] = []
+        for message, tokens in _reacting(messages):
+            person = people.setdefault(message.user, len(people))
+            times.append(message.t)
+            persons.append(person)
+            text = message.text
+            laugh.append(LAUGHTER.search(text) is not None)
+            clip.append(CLIP_IT.search(text) is not None)
+            shout.append(_is_shout(text))
+            words = set(tokens) - PUNCTUATION
+            token_sets.append(words)
+            used.update(zip(words, repeat(person)))
+        self.t = np.array(times, dtype=float)
+        self.person = np.array(persons, dtype=int)
         self.people = len(people)
-        token_sets = [set(tokens) for _, tokens in pairs]
-        self.laugh = np.array([bool(LAUGHTER.search(m.text)) for m in kept], dtype=bool)
-        self.clip = np.array([bool(CLIP_IT.search(m.text)) for m in kept], dtype=bool)
-        self.shout = np.array([_is_shout(m.text) for m in kept], dtype=bool)
-        # Floods: the tokens most people used, each as (message, token) pairs.
-        users_of: dict[str, set[int]] = defaultdict(set)
-        for index, tokens in enumerate(token_sets):
-            for token in tokens:
-                if token.isalnum() or not token.isascii():
-                    users_of[token].add(int(self.person[index]))
-        common = sorted(users_of, key=lambda token: len(users_of[token]), reverse=True)
-        self.flood_tokens = common[:FLOOD_TOKENS]
-        column = {token: k for k, token in enumerate(self.flood_tokens)}
-        pairs = [
-            (i, column[t]) for i, tokens in enumerate(token_sets) for t in tokens if t in column
-        ]
-        self.token_message = np.array([i for i, _ in pairs], dtype=int)
-        self.token_id = np.array([k for _, k in pairs], dtype=int)
+        self.laugh, self.clip = np.array(laugh, dtype=bool), np.array(clip, dtype=bool)
+        self.shout = np.array(shout, dtype=bool)
+        # Floods: the tokens most people used, each with the messages that hold it.
+        most = Counter(token for token, _ in used).most_common(FLOOD_TOKENS)
+        self.flood_tokens = [token for token, _ in most]
+        followed = set(self.flood_tokens)
+        messages_with: dict[str, list[int]] = defaultdict(list)
+        for index, words in enumerate(token_sets):
+            for token in words & followed:
+                messages_with[token].append(index)
+        self.flood_messages = [np.array(messages_with[t], dtype=int) for t in self.flood_tokens]
 
     def series(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> FeatureSeries:
         """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
@@ -188,8 +201,7 @@ class Reactions:
         csum = np.concatenate([[0.0], np.cumsum(counts)])
         rate = csum[np.arange(bins) + width] - csum[np.arange(bins)]
         flood = np.zeros(bins)
-        for k in range(len(self.flood_tokens)):
-            messages = self.token_message[self.token_id == k]
+        for messages in self.flood_messages:
             where = np.zeros(len(at), dtype=bool)
             where[messages] = True
             flood = np.maximum(flood, distinct(self.person, where))
@@ -262,11 +274,13 @@ def _sound_rise(rms_db: np.ndarray, hop_s: float) -> np.ndarray:
     return np.maximum(rms_db - typical, 0.0)
 
 
-def chat_for(messages: Sequence[ChatMessage], features: Features) -> tuple[FeatureSeries, float]:
+def chat_for(
+    messages: Sequence[ChatMessage] | Reactions, features: Features
+) -> tuple[FeatureSeries, float]:
     """The chat series of a stream, on its sound's timeline, and the audience lag used."""
     hop_s = features.audio.hop_s if features.audio is not None else DEFAULT_HOP_S
     lag_s = DEFAULT_LAG_S
-    chat = Reactions(messages)
+    chat = messages if isinstance(messages, Reactions) else Reactions(messages)
     if features.audio is not None and "rms_db" in features.audio.values:
         raw = chat.series(features.duration_s, hop_s)
         sound = _sound_rise(np.asarray(features.audio.values["rms_db"], float), hop_s)

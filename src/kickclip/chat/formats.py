@@ -151,9 +151,17 @@ def _records(text: str, name: str) -> Iterator[tuple[str, Any]]:
                 return
             yield "record 1", whole
             return
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        try:  # JSON lines read at once; line by line only to name a bad one
+            records = json.loads("[" + ",".join(line for _, line in lines) + "]")
+        except json.JSONDecodeError:
+            records = None
+        if records is not None and len(records) == len(lines):
+            yield from (
+                (f"line {n}", record) for (n, _), record in zip(lines, records, strict=True)
+            )
+            return
+        for number, line in lines:
             try:
                 yield f"line {number}", json.loads(line)
             except json.JSONDecodeError as error:
