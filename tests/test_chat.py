@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +197,7 @@ def test_chat_only_moments_become_highlights_and_spam_does_not(tmp_path: Path) -
     for decoy in (200, 300):  # one user's flood, the raid; the bot posts all along
         assert not any(h.start_s - 5 <= decoy <= h.end_s for h in top_half), decoy
     assert "people" in chat_ones[0].reason and "laughter" in " ".join(h.reason for h in top_half)
+    assert re.search(r", [A-Z!]+ ×\d+$", chat_ones[0].reason), chat_ones[0].reason
     assert chat_ones[0].features["rms_db_rise_max"] is not None  # the sound, for the learner
 
 

@@ -55,17 +55,20 @@ def analyze(
             media.chat_channel_id, media.started_at, features.duration_s
         )
         features = replace(features, warnings=(*features.warnings, *chat_warnings))
+    chat = None
     if messages:
         from kickclip.chat.features import chat_for
 
-        chat, _lag_s = chat_for(messages, features)
-        features = replace(features, chat=chat)
+        chat = chat_for(messages, features)
+        features = replace(features, chat=chat.series)
     candidates = find_highlights(
         features,
         clip_duration_s=settings.clip_duration,
         min_gap_s=settings.min_gap,
         top=pool_size(settings.top),
     )
+    if chat is not None:
+        candidates = [chat.annotate(highlight) for highlight in candidates]
     model = load_model(settings.models_dir, read_model_key(settings.db))
     if model is not None:
         candidates = blend(candidates, model.predict_one, model.n_samples_)

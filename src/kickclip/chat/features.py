@@ -25,18 +25,21 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
 from kickclip.chat import ChatMessage
-from kickclip.records import Features, FeatureSeries
+from kickclip.records import Features, FeatureSeries, Highlight
 
 REACTION_S = 6.0
 DEFAULT_HOP_S = 0.5
 DEFAULT_LAG_S = 4.0
 LAG_RANGE_S = (2.0, 15.0)
 MIN_LAG_CORRELATION = 0.15
+MIN_TOKEN_PEOPLE = 3
 FLOOD_TOKENS = 64  # tokens followed for floods: those most people used
 LAUGHTER = re.compile(  # a whole word anywhere in the message
     r"(?<!\w)(kekw|kek|lul|lulw|omegalul|lol+|lmao+|rofl|xd+|haha+|hehe+|icant|kekl|pepelaugh)"
@@ -79,6 +82,91 @@ KNOWN_BOTS = frozenset(
     ]
 )
 TOKEN = re.compile(r"[\w']+|[^\w\s]", re.U)
+# Everyday words: many people write them at any time, so they make no flood.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "me",
+        "him",
+        "her",
+        "us",
+        "them",
+        "my",
+        "your",
+        "his",
+        "its",
+        "our",
+        "their",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "yes",
+        "so",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "how",
+        "just",
+        "like",
+        "its",
+        "it's",
+        "im",
+        "i'm",
+        "u",
+        "ur",
+        "ok",
+        "okay",
+        "oh",
+        "ah",
+        "ya",
+    ]
+)
 PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # not tokens of a flood
 
 
@@ -140,7 +228,7 @@ def _reacting(messages: Sequence[ChatMessage]) -> list[tuple[ChatMessage, list[s
         text = message.text.strip()
         if message.kind != "message" or not user or user in KNOWN_BOTS or message.user in steady:
             continue
-        tokens = _tokens(text)
+        tokens = TOKEN.findall(text.lower())
         if not tokens or (len(tokens) <= 6 and _is_greeting(text, tokens)):
             continue
         if text.startswith("!") and not CLIP_IT.search(text):
@@ -166,7 +254,7 @@ class Reactions:
             laugh.append(LAUGHTER.search(text) is not None)
             clip.append(CLIP_IT.search(text) is not None)
             shout.append(_is_shout(text))
-            words = set(tokens) - PUNCTUATION
+            words = set(tokens) - PUNCTUATION - STOPWORDS
             token_sets.append(words)
             used.update(zip(words, repeat(person)))
         self.t = np.array(times, dtype=float)
@@ -175,7 +263,7 @@ class Reactions:
         self.laugh, self.clip = np.array(laugh, dtype=bool), np.array(clip, dtype=bool)
         self.shout = np.array(shout, dtype=bool)
         # Floods: the tokens most people used, each with the messages that hold it.
-        most = Counter(token for token, _ in used).most_common(FLOOD_TOKENS)
+        most = Counter(map(itemgetter(0), used)).most_common(FLOOD_TOKENS)
         self.flood_tokens = [token for token, _ in most]
         followed = set(self.flood_tokens)
         messages_with: dict[str, list[int]] = defaultdict(list)
@@ -183,6 +271,17 @@ class Reactions:
             for token in words & followed:
                 messages_with[token].append(index)
         self.flood_messages = [np.array(messages_with[t], dtype=int) for t in self.flood_tokens]
+
+    def top_token(self, start_s: float, end_s: float) -> tuple[str, int] | None:
+        """The token most different people used in [start_s, end_s), and how many (at least
+        MIN_TOKEN_PEOPLE), or None."""
+        best: tuple[str, int] | None = None
+        for token, messages in zip(self.flood_tokens, self.flood_messages, strict=True):
+            times = self.t[messages]
+            people = len(np.unique(self.person[messages][(times >= start_s) & (times < end_s)]))
+            if people >= MIN_TOKEN_PEOPLE and (best is None or people > best[1]):
+                best = (token, people)
+        return best
 
     def series(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> FeatureSeries:
         """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
@@ -274,16 +373,33 @@ def _sound_rise(rms_db: np.ndarray, hop_s: float) -> np.ndarray:
     return np.maximum(rms_db - typical, 0.0)
 
 
-def chat_for(
-    messages: Sequence[ChatMessage] | Reactions, features: Features
-) -> tuple[FeatureSeries, float]:
-    """The chat series of a stream, on its sound's timeline, and the audience lag used."""
+@dataclass(frozen=True)
+class Chat:
+    """A stream's chat read for detection: its series, the audience lag, and its reactions."""
+
+    series: FeatureSeries
+    lag_s: float
+    reactions: Reactions
+
+    def annotate(self, highlight: Highlight) -> Highlight:
+        """A chat highlight's reason, with the token most people used: "…, KEKW ×23"."""
+        if highlight.clip_type != "chat":
+            return highlight
+        top = self.reactions.top_token(highlight.start_s + self.lag_s, highlight.end_s + self.lag_s)
+        if top is None:
+            return highlight
+        token, people = top
+        return replace(highlight, reason=f"{highlight.reason}, {token.upper()} ×{people}")
+
+
+def chat_for(messages: Sequence[ChatMessage], features: Features) -> Chat:
+    """The chat of a stream, on its sound's timeline, with the audience lag searched."""
     hop_s = features.audio.hop_s if features.audio is not None else DEFAULT_HOP_S
     lag_s = DEFAULT_LAG_S
-    chat = messages if isinstance(messages, Reactions) else Reactions(messages)
+    chat = Reactions(messages)
     if features.audio is not None and "rms_db" in features.audio.values:
         raw = chat.series(features.duration_s, hop_s)
         sound = _sound_rise(np.asarray(features.audio.values["rms_db"], float), hop_s)
         offset = round(features.audio.start_s / hop_s)
         lag_s = audience_lag(raw.values["chat_users"][offset:], sound, hop_s)
-    return chat.series(features.duration_s, hop_s, lag_s=lag_s), lag_s
+    return Chat(chat.series(features.duration_s, hop_s, lag_s=lag_s), lag_s, chat)
