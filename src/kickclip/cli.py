@@ -531,7 +531,8 @@ def stats(
     average = statistics["average_rating"]
     out.print(
         f"{statistics['total_clips']} clips ({statistics['audio_clips']} audio, "
-        f"{statistics['video_clips']} video), {statistics['rated_clips']} rated, "
+        f"{statistics['video_clips']} video, {statistics['chat_clips']} chat), "
+        f"{statistics['rated_clips']} rated, "
         f"average {'–' if average is None else f'{average:.2f}'}",
         highlight=False,
     )

@@ -519,6 +519,7 @@ class ClipManager:
             "rating_distribution": distribution,
             "audio_clips": by_type["audio"]["total"],
             "video_clips": by_type["video"]["total"],
+            "chat_clips": by_type["chat"]["total"],
             "by_type": by_type,
         }
 

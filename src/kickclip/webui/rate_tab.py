@@ -190,7 +190,8 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
     )
     summary = (
         f"**{stats['total_clips']}** clips ({stats['audio_clips']} audio, "
-        f"{stats['video_clips']} video) · **{stats['rated_clips']}** rated · average "
+        f"{stats['video_clips']} video, {stats['chat_clips']} chat) · "
+        f"**{stats['rated_clips']}** rated · average "
         f"**{'–' if average is None else f'{average:.2f}'}**\n\n"
         f"| stars | | clips |\n|---|---|---|\n{bars}"
     )
