@@ -266,6 +266,87 @@ def generate(
 
 
 @app.command()
+def batch(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SOURCES_FILE|SOURCE...",
+            help="Sources, or a .txt file listing one per line (# starts a comment).",
+        ),
+    ],
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Sources processed at once.")] = 1,
+    clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
+    min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
+    top: TopOption = SETTING_BY_NAME["top"].default,
+    quality: Annotated[str, _option("quality")] = "best",
+    accurate: Annotated[bool, _option("accurate")] = False,
+    force: Annotated[bool, _option("force")] = False,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Generate clips for many sources, each in a worker process; one failing spares the rest.
+
+    Running it again skips what is done (the clips already cut are reused). Exit code 1 when
+    any source failed.
+
+    Example: kickclip batch vods.txt --workers 2
+    """
+    from kickclip.batch import read_sources, run_batch
+
+    settings = _settings(locals())
+    with user_errors():
+        listed = read_sources(sources)
+    err.print(
+        f"{len(listed)} sources, {workers} local worker process{'es' if workers > 1 else ''}",
+        highlight=False,
+    )
+    with _sources_bar(not as_json, len(listed)) as advance:
+        try:
+            outcomes = run_batch(listed, settings, workers=workers, on_done=advance)
+        except KeyboardInterrupt:
+            err.print("Stopped: the clips finished so far are kept.", highlight=False)
+            raise typer.Exit(130) from None
+    failed = [o for o in outcomes if o.error]
+    if as_json:
+        _print_json({"sources": [outcome.to_json() for outcome in outcomes]})
+    else:
+        table = Table("source", "clips", "reused", "error")
+        for outcome in outcomes:
+            table.add_row(
+                outcome.source, str(outcome.clips), str(outcome.reused), outcome.error or ""
+            )
+        out.print(table)
+        out.print(
+            f"{len(outcomes) - len(failed)} of {len(outcomes)} sources done, "
+            f"{sum(o.clips for o in outcomes)} clips ({sum(o.reused for o in outcomes)} reused)",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _sources_bar(enabled: bool, total: int) -> Iterator[Any]:
+    """One overall bar: sources done of the batch."""
+    if not (enabled and err.is_terminal):
+        yield lambda outcome: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("sources", total=total)
+        yield lambda outcome: progress.advance(task)
+
+
+@app.command()
 def demo(
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,

@@ -1,0 +1,103 @@
+"""Many sources at once: each analyzed, cut and registered by a worker process of its own.
+
+One source failing never stops the others: its error line is its outcome. Every worker writes
+to the same clip store (SQLite in WAL mode takes writers one at a time, each registration one
+transaction). Running a batch again does no work twice: ``generate`` reuses the clips already
+stored for a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kickclip.errors import InvalidInput, KickclipError
+from kickclip.settings import Settings
+
+LIST_SUFFIXES = (".txt", ".list")
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    source: str
+    clips: int = 0
+    reused: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "clips": self.clips,
+            "reused": self.reused,
+            "error": self.error,
+        }
+
+
+def read_sources(arguments: Iterable[str]) -> list[str]:
+    """Sources from the command line; an argument ending in .txt or .list is a file of them,
+    one per line (blank lines and lines starting with # are skipped)."""
+    sources: list[str] = []
+    for argument in arguments:
+        if argument.lower().endswith(LIST_SUFFIXES):
+            try:
+                lines = Path(argument).read_text(encoding="utf-8").splitlines()
+            except OSError as error:
+                raise InvalidInput(
+                    f"cannot read the list of sources {argument}: {error.strerror or error}"
+                ) from None
+            sources += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        else:
+            sources.append(argument)
+    if not sources:
+        raise InvalidInput("no sources given: pass sources or a .txt file listing them")
+    return list(dict.fromkeys(sources))  # each once, in the order given
+
+
+def _generate_one(source: str, settings: Settings) -> SourceOutcome:
+    """One worker's job: never raises for a bad source, it reports it."""
+    from kickclip import pipeline
+    from kickclip.ingest.sources import shorten
+
+    try:
+        result = pipeline.generate(source, settings)
+    except KickclipError as error:
+        return SourceOutcome(source, error=shorten(str(error)))
+    reused = sum(clip.reused for clip in result.clips)
+    return SourceOutcome(source, clips=len(result.clips), reused=reused)
+
+
+def run_batch(
+    sources: list[str],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    on_done: Callable[[SourceOutcome], None] | None = None,
+) -> list[SourceOutcome]:
+    """Generate clips for every source with ``workers`` local processes; outcomes in the
+    order of ``sources``. Ctrl-C cancels what has not started and waits for what runs."""
+    import multiprocessing
+
+    outcomes: dict[str, SourceOutcome] = {}
+    # Workers forked from a clean server process that has imported the pipeline once: no
+    # threads or locks of this process copied into them, and no import per worker.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kickclip.pipeline", "kickclip.analyze", "kickclip.cut"])
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
+    try:
+        futures = {pool.submit(_generate_one, source, settings): source for source in sources}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as error:  # a worker that died (killed, out of memory)
+                outcome = SourceOutcome(futures[future], error=f"worker failed: {error}")
+            outcomes[outcome.source] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [outcomes[source] for source in sources]
