@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from conftest import Workspace
@@ -13,7 +14,15 @@ from kickclip.store.clip_manager import ClipManager
 from media import make_media
 
 
-def test_batch_of_four_with_one_bad(workspace: Workspace, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["ray", "processes"])
+def test_batch_of_four_with_one_bad(
+    workspace: Workspace, tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Ray (started in this process) and with local processes: the same outcomes."""
+    from kickclip import batch
+
+    if engine == "processes":
+        monkeypatch.setattr(batch, "ray_available", lambda: False)
     folder = tmp_path / "vods"
     folder.mkdir()
     good = [
@@ -44,6 +53,7 @@ def test_batch_of_four_with_one_bad(workspace: Workspace, tmp_path: Path) -> Non
 
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 1, first.output
+    assert ("Ray tasks on this machine" if engine == "ray" else "local worker") in first.stderr
     outcomes = json.loads(first.stdout)["sources"]
     assert [o["source"] for o in outcomes] == [
         str(good[0]),
@@ -65,7 +75,12 @@ def test_batch_of_four_with_one_bad(workspace: Workspace, tmp_path: Path) -> Non
     assert workspace.unchanged()
 
 
-def test_batch_table_and_errors(workspace: Workspace, tmp_path: Path) -> None:
+def test_batch_table_and_errors(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kickclip import batch
+
+    monkeypatch.setattr(batch, "ray_available", lambda: False)
     vod = make_media(tmp_path / "vod.mp4", duration_s=30, bursts=[(10, 12)])
     result = CliRunner().invoke(app, ["batch", str(vod), "--clip-duration", "6"])
     assert result.exit_code == 0, result.output
@@ -74,3 +89,5 @@ def test_batch_table_and_errors(workspace: Workspace, tmp_path: Path) -> None:
     empty.write_text("# nothing yet\n")
     result = CliRunner().invoke(app, ["batch", str(empty)])
     assert result.exit_code == 1 and "no sources given" in result.stderr
+    result = CliRunner().invoke(app, ["batch", str(vod), "--ray-address", "127.0.0.1:9"])
+    assert result.exit_code == 1 and "needs Ray" in result.stderr

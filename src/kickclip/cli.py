@@ -275,6 +275,10 @@ def batch(
         ),
     ],
     workers: Annotated[int, typer.Option(min=1, max=64, help="Sources processed at once.")] = 1,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Join this Ray cluster (default: Ray in this process, if installed)."),
+    ] = None,
     clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
     min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
     top: TopOption = SETTING_BY_NAME["top"].default,
@@ -293,18 +297,23 @@ def batch(
 
     Example: kickclip batch vods.txt --workers 2
     """
-    from kickclip.batch import read_sources, run_batch
+    from kickclip.batch import ray_available, read_sources, run_batch
 
     settings = _settings(locals())
     with user_errors():
         listed = read_sources(sources)
-    err.print(
-        f"{len(listed)} sources, {workers} local worker process{'es' if workers > 1 else ''}",
-        highlight=False,
-    )
-    with _sources_bar(not as_json, len(listed)) as advance:
+    if ray_address:
+        engine = f"Ray tasks on the cluster at {ray_address}"
+    elif ray_available():
+        engine = f"Ray tasks on this machine ({workers} CPU{'s' if workers > 1 else ''})"
+    else:
+        engine = f"{workers} local worker process{'es' if workers > 1 else ''} (Ray not installed)"
+    err.print(f"{len(listed)} sources, {engine}", highlight=False)
+    with user_errors(), _sources_bar(not as_json, len(listed)) as advance:
         try:
-            outcomes = run_batch(listed, settings, workers=workers, on_done=advance)
+            outcomes = run_batch(
+                listed, settings, workers=workers, ray_address=ray_address, on_done=advance
+            )
         except KeyboardInterrupt:
             err.print("Stopped: the clips finished so far are kept.", highlight=False)
             raise typer.Exit(130) from None
