@@ -2,8 +2,9 @@
 
 Each source is a 6-minute stream (LibriVox talk with planted events, 284×160 at 30 fps, as
 Kick's lowest rendition); the batch generates clips (analysis, cuts, registration) into a fresh
-store each time. Reported: wall time per worker count, the speed-up, and the peak resident
-memory of the largest worker process (``ru_maxrss`` of the children).
+store each time, with local worker processes and with Ray (started by the batch, included in
+its time). Reported: wall time per worker count, the speed-up, and the peak resident memory of
+the largest process (``ru_maxrss`` of the children).
 
 Usage: uv run python benchmarks/bench_batch.py [--sources 8] [--minutes 6]
 """
@@ -34,10 +35,11 @@ def make_sources(folder: Path, count: int, minutes: float) -> list[Path]:
     return paths
 
 
-def run(sources: list[Path], workers: int, folder: Path) -> float:
-    work = folder / f"run{workers}"
+def run(sources: list[Path], workers: int, folder: Path, engine: str) -> float:
+    work = folder / f"run-{engine}-{workers}"
     work.mkdir()
     started = time.perf_counter()
+    on_ray = ["--ray-address", "local"] if engine == "ray" else []
     subprocess.run(
         [
             sys.executable,
@@ -47,6 +49,7 @@ def run(sources: list[Path], workers: int, folder: Path) -> float:
             *map(str, sources),
             "--workers",
             str(workers),
+            *on_ray,
             "--clip-duration",
             "20",
             "--top",
@@ -73,14 +76,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         sources = make_sources(folder, args.sources, args.minutes)
-        one = run(sources, 1, folder)
-        two = run(sources, 2, folder)
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        f"{args.sources} sources of {args.minutes:g} minutes: 1 worker {one:.1f} s, "
-        f"2 workers {two:.1f} s, speed-up ×{one / two:.2f}; largest process peak "
-        f"{peak_mb:.0f} MB resident"
-    )
+        for engine in ("processes", "ray"):
+            one = run(sources, 1, folder, engine)
+            two = run(sources, 2, folder, engine)
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(
+                f"{engine}: {args.sources} sources of {args.minutes:g} minutes: 1 worker "
+                f"{one:.1f} s, 2 workers {two:.1f} s, speed-up ×{one / two:.2f}; the largest "
+                f"process so far peaked at {peak_mb:.0f} MB resident",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ stored for a source.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from kickclip.errors import InvalidInput, KickclipError
 from kickclip.settings import Settings
 
 LIST_SUFFIXES = (".txt", ".list")
+LOCAL_RAY = "local"  # --ray-address local: Ray started in this process
+RAY_STALL_S = float(os.environ.get("KICKCLIP_RAY_STALL_S", "900"))  # no task done for this long
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,8 @@ def _generate_one(source: str, settings: Settings) -> SourceOutcome:
 
 
 def ray_available() -> bool:
-    """Ray is an optional extra (``kickclip[cluster]``); ``KICKCLIP_NO_RAY=1`` sets it aside."""
+    """Ray is an optional extra (``kickclip[cluster]``); ``KICKCLIP_NO_RAY=1`` hides it."""
     import importlib.util
-    import os
 
     if os.environ.get("KICKCLIP_NO_RAY") == "1":
         return False
@@ -89,12 +91,12 @@ def run_batch(
 ) -> list[SourceOutcome]:
     """Generate clips for every source; outcomes in the order of ``sources``.
 
-    With Ray installed, every source is a Ray task: on a Ray started in this process with
-    ``workers`` CPUs, or on the cluster at ``ray_address``. Without it, ``workers`` local
+    With ``ray_address`` every source is a Ray task: ``"local"`` starts Ray in this process
+    with ``workers`` CPUs, anything else joins that cluster. Otherwise ``workers`` local
     processes. Ctrl-C cancels what has not started.
     """
     done = on_done or (lambda outcome: None)
-    if ray_address is not None or ray_available():
+    if ray_address is not None:
         if not ray_available():
             raise InvalidInput(
                 "--ray-address needs Ray: install the extra (uv sync --extra cluster, or "
@@ -127,7 +129,14 @@ def _on_ray(
         sent = {task.remote(source, settings): source for source in sources}
         pending = list(sent)
         while pending:
-            finished, pending = ray.wait(pending, num_returns=1)
+            finished, pending = ray.wait(pending, num_returns=1, timeout=RAY_STALL_S)
+            if not finished:  # nothing done for that long: Ray's workers did not start
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                    outcome = SourceOutcome(sent[ref], error=f"no Ray worker in {RAY_STALL_S:g} s")
+                    outcomes[outcome.source] = outcome
+                    done(outcome)
+                break
             try:
                 outcome = ray.get(finished[0])
             except Exception as error:  # a worker that died (killed, out of memory)

@@ -277,7 +277,10 @@ def batch(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Sources processed at once.")] = 1,
     ray_address: Annotated[
         str | None,
-        typer.Option(help="Join this Ray cluster (default: Ray in this process, if installed)."),
+        typer.Option(
+            help="Run each source as a Ray task: 'local' starts Ray in this process with "
+            "--workers CPUs; an address (host:port) joins that cluster. Needs the cluster extra."
+        ),
     ] = None,
     clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
     min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
@@ -302,12 +305,14 @@ def batch(
     settings = _settings(locals())
     with user_errors():
         listed = read_sources(sources)
-    if ray_address:
-        engine = f"Ray tasks on the cluster at {ray_address}"
-    elif ray_available():
+    if ray_address == "local":
         engine = f"Ray tasks on this machine ({workers} CPU{'s' if workers > 1 else ''})"
+    elif ray_address:
+        engine = f"Ray tasks on the cluster at {ray_address}"
     else:
-        engine = f"{workers} local worker process{'es' if workers > 1 else ''} (Ray not installed)"
+        engine = f"{workers} local worker process{'es' if workers > 1 else ''}"
+        if not ray_available():
+            engine += " (Ray is not installed)"
     err.print(f"{len(listed)} sources, {engine}", highlight=False)
     with user_errors(), _sources_bar(not as_json, len(listed)) as advance:
         try:
