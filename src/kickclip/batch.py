@@ -115,9 +115,13 @@ def _on_ray(
     address: str | None,
     done: Callable[[SourceOutcome], None],
 ) -> dict[str, SourceOutcome]:
+    # Ray otherwise notices `uv run` and starts each worker through uv in a copy of the
+    # working folder; here that made workers miss Ray's start-up timeout. The workers need
+    # nothing but this interpreter, which has kickclip installed.
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     import ray
 
-    if address is None:
+    if address == LOCAL_RAY:
         ray.init(
             num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False
         )
