@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,20 +74,42 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return ws
 
 
-def fill_store(db: Path, n: int = 30, *, rated: int = 0, seed: int = 0):
-    """Register ``n`` clips with two informative features; rate the first ``rated`` of them."""
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server on a loopback port for this test session (see ``postgres.py``)."""
+    from postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A new, empty clip store: an SQLite file, then a PostgreSQL database (the same tests
+    run on both backends)."""
+    if request.param == "sqlite":
+        return tmp_path / "clips.db"
+    from postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_url"))
+
+
+def fill_store(db: Path | str, n: int = 30, *, rated: int = 0, seed: int = 0):
+    """Register ``n`` clips with two informative features; rate the first ``rated`` of them.
+    The clip paths lie beside an SQLite file (none of them exists)."""
     import random
 
     from kickclip.store.clip_manager import ClipManager
 
     rng = random.Random(seed)
     manager = ClipManager(db)
+    folder = db.parent if isinstance(db, Path) else Path(tempfile.gettempdir()) / "kickclip-pg"
     ids = []
     for i in range(n):
         loud, motion = rng.random(), rng.random()
         ids.append(
             manager.register_clip(
-                filepath=db.parent / "output_clips" / f"clip{i}.mp4",
+                filepath=folder / "output_clips" / f"clip{i}.mp4",
                 start_time=10.0 * i,
                 end_time=10.0 * i + 8,
                 score=round(rng.random(), 3),

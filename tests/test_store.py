@@ -11,6 +11,7 @@ import pytest
 
 from conftest import Workspace, fill_store
 from kickclip.errors import ClipNotFound, InvalidClip, InvalidRating, StoreError
+from kickclip.store.backends import SqliteBackend
 from kickclip.store.clip_manager import ClipManager
 from kickclip.store.schema import MIGRATIONS
 
@@ -31,17 +32,25 @@ SEED_COLUMNS = [
 ]
 
 
-def test_table_is_the_seed_table(tmp_path: Path) -> None:
-    ClipManager(tmp_path / "clips.db")
-    with sqlite3.connect(tmp_path / "clips.db") as db:
-        columns = [row[1] for row in db.execute("PRAGMA table_info(clips)")]
-        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+def test_table_is_the_seed_table(db_location: Path | str) -> None:
+    manager = ClipManager(db_location)
+    if isinstance(db_location, Path):
+        with sqlite3.connect(db_location) as db:
+            columns = [row[1] for row in db.execute("PRAGMA table_info(clips)")]
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    else:
+        rows = manager._read(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'clips' ORDER BY ordinal_position"
+        )
+        columns = [row[0] for row in rows]
+        types = dict((row[0], row[1]) for row in rows)
+        assert types["start_time"] == types["score"] == "double precision"
     assert columns == SEED_COLUMNS
-    assert mode == "wal"
 
 
-def test_register_derives_fields_and_round_trips(tmp_path: Path) -> None:
-    manager = ClipManager(tmp_path / "clips.db")
+def test_register_derives_fields_and_round_trips(db_location: Path | str) -> None:
+    manager = ClipManager(db_location)
     clip_id = manager.register_clip(
         "clips/a.mp4",
         120.5,
@@ -61,16 +70,16 @@ def test_register_derives_fields_and_round_trips(tmp_path: Path) -> None:
     assert rated.rating == 4 and rated.rated_at.endswith("+00:00")
 
 
-def test_lists_are_newest_first_and_review_is_unrated(tmp_path: Path) -> None:
-    manager, ids = fill_store(tmp_path / "clips.db", 12, rated=4)
+def test_lists_are_newest_first_and_review_is_unrated(db_location: Path | str) -> None:
+    manager, ids = fill_store(db_location, 12, rated=4)
     assert [c.id for c in manager.list_clips(5)] == ids[::-1][:5]
     review = manager.get_clips_for_review(limit=50)
     assert {c.id for c in review} == set(ids[4:])
     assert all(c.rating is None for c in manager.list_clips(50, unrated_only=True))
 
 
-def test_statistics(tmp_path: Path) -> None:
-    manager = ClipManager(tmp_path / "clips.db")
+def test_statistics(db_location: Path | str) -> None:
+    manager = ClipManager(db_location)
     empty = manager.get_statistics()
     assert empty["total_clips"] == 0 and empty["average_rating"] is None
     assert empty["rating_distribution"] == {1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
@@ -86,8 +95,8 @@ def test_statistics(tmp_path: Path) -> None:
     assert stats["by_type"]["video"] == {"total": 2, "rated": 1, "average_rating": 4.0}
 
 
-def test_training_data_and_rated_since(tmp_path: Path) -> None:
-    manager, ids = fill_store(tmp_path / "clips.db", 10, rated=6)
+def test_training_data_and_rated_since(db_location: Path | str) -> None:
+    manager, ids = fill_store(db_location, 10, rated=6)
     features, ratings = manager.get_training_data()
     assert len(features) == len(ratings) == 6
     assert all(isinstance(f, dict) and 1 <= r <= 5 for f, r in zip(features, ratings, strict=True))
@@ -98,8 +107,8 @@ def test_training_data_and_rated_since(tmp_path: Path) -> None:
     assert manager.count_rated_since(mark) == 1
 
 
-def test_cleanup_removes_rows_of_missing_files(tmp_path: Path) -> None:
-    manager = ClipManager(tmp_path / "clips.db")
+def test_cleanup_removes_rows_of_missing_files(tmp_path: Path, db_location: Path | str) -> None:
+    manager = ClipManager(db_location)
     kept = tmp_path / "kept.mp4"
     kept.write_bytes(b"x")
     keep_id = manager.register_clip(kept, 0, 5, 0.5, "video", {})
@@ -198,6 +207,15 @@ def test_bad_input_changes_nothing(workspace: Workspace, name, call, error, text
     assert workspace.unchanged()
 
 
+def test_bad_input_changes_nothing_in_the_store(db_location: Path | str) -> None:
+    manager, ids = fill_store(db_location, 3, rated=1)
+    before = (manager.list_clips(100), manager.get_statistics())
+    for name, call, error, _text in BAD_CALLS:
+        with pytest.raises(error):
+            call(manager, ids[1])
+        assert (manager.list_clips(100), manager.get_statistics()) == before, name
+
+
 def test_unknown_id_error_names_the_id() -> None:
     assert str(ClipNotFound(7)) == "no clip with id 7"
 
@@ -216,7 +234,9 @@ def test_read_only_database_file_refuses_writes(tmp_path: Path) -> None:
     before = manager.get_clip(ids[0])
     # Root ignores file modes, so make the database unwritable the way SQLite sees it.
     uri_manager = ClipManager.__new__(ClipManager)
-    uri_manager.db_path = Path(f"file:{tmp_path / 'clips.db'}?mode=ro")
+    uri_manager.backend = SqliteBackend.__new__(SqliteBackend)
+    uri_manager.backend.path = Path(f"file:{tmp_path / 'clips.db'}?mode=ro")
+    uri_manager.backend.location = str(tmp_path / "clips.db")
     original = sqlite3.connect
 
     def read_only(path, *args, **kwargs):

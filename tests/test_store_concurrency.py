@@ -22,8 +22,8 @@ print("done")
 """
 
 
-def test_two_processes_rate_400_clips_at_once(tmp_path: Path) -> None:
-    manager, ids = fill_store(tmp_path / "clips.db", 400)
+def test_two_processes_rate_400_clips_at_once(db_location: Path | str) -> None:
+    manager, ids = fill_store(db_location, 400)
     assert ids == list(range(1, 401))
     start_at = time.time() + 2.0  # both workers are up and waiting by then
     workers = [

@@ -104,7 +104,11 @@ def generate(
     """
     from kickclip.store.clip_manager import ClipManager
 
-    if manager is None and not settings.db.absolute().parent.is_dir():
+    if (
+        manager is None
+        and isinstance(settings.db, Path)
+        and not settings.db.absolute().parent.is_dir()
+    ):
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing

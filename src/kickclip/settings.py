@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.errors import InvalidInput
+from kickclip.store.backends import database_location
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,12 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db", Path("clips.db"), "SQLite clip database.", envvar="KICKCLIP_DB"),
+    Setting(
+        "db",
+        Path("clips.db"),
+        "Clip database: an SQLite file, or postgresql://user@host:port/dbname to share one.",
+        envvar="KICKCLIP_DB",
+    ),
     Setting("out", Path("output_clips"), "Folder clips are written to.", envvar="KICKCLIP_OUT"),
     Setting("models_dir", Path("models"), "Folder of the learned model.", envvar="KICKCLIP_MODELS"),
     Setting("clip_duration", 30.0, "Length of each clip in seconds.", minimum=2, maximum=600),
@@ -98,7 +104,7 @@ SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
 class Settings:
     """Everything a run needs to know, resolved once by a front-end."""
 
-    db: Path = SETTING_BY_NAME["db"].default
+    db: Path | str = SETTING_BY_NAME["db"].default  # a file, or a PostgreSQL URL
     out: Path = SETTING_BY_NAME["out"].default
     models_dir: Path = SETTING_BY_NAME["models_dir"].default
     clip_duration: float = SETTING_BY_NAME["clip_duration"].default
@@ -115,6 +121,7 @@ class Settings:
     chat_offset: float = SETTING_BY_NAME["chat_offset"].default
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "db", database_location(self.db))
         for setting in SETTINGS:
             value = getattr(self, setting.name)
             if setting.minimum is not None and not (setting.minimum <= value <= setting.maximum):

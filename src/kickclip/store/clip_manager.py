@@ -1,9 +1,11 @@
-"""ClipManager: the SQLite clip store that never loses a clip or a rating.
+"""ClipManager: the clip store that never loses a clip or a rating.
 
-Every operation opens a short-lived connection (WAL mode, a generous busy timeout), so the web
-UI's worker threads, the CLI and a script can write to one database at the same time. Writes
-start with ``BEGIN IMMEDIATE``: in WAL mode a deferred transaction that upgrades from read to
-write fails at once with "database is locked", and the busy handler cannot help it.
+One store, two homes (see ``backends``): an SQLite file, the embedded default, or a PostgreSQL
+database shared by many processes and machines. Every write is one transaction.
+
+Ratings belong to a user. The default user's rating is the seed's ``clips.rating`` (with
+``rating_confidence``), so the seed's code reads it as before; each named user (``--user``)
+has their own row per clip in ``ratings``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import math
 import numbers
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -20,19 +23,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kickclip.errors import ClipNotFound, InvalidClip, InvalidRating, InvalidTag, StoreError
+from kickclip.errors import (
+    ClipNotFound,
+    InvalidClip,
+    InvalidInput,
+    InvalidRating,
+    InvalidTag,
+    StoreError,
+)
 from kickclip.records import CLIP_TYPES
+from kickclip.store.backends import (
+    BUSY_TIMEOUT_MS,
+    Connection,
+    database_location,
+    is_postgres_url,
+    open_backend,
+)
 from kickclip.store.schema import migrate
 
-BUSY_TIMEOUT_MS = 30_000
-COLUMNS = (
-    "id, filename, filepath, start_time, end_time, duration, score, clip_type, features, "
-    "rating, created_at, rated_at, source_url, "
-    "(SELECT group_concat(tag, ' ') FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags, "
-    "(SELECT confidence FROM rating_confidence WHERE rating_confidence.clip_id = clips.id) "
-    "AS confidence"
-)
 TAG_MAX_CHARS = 32
+DEFAULT_USER_NAMES = ("", "default")  # --user default is the same as no --user
+ANY_NAMED_USER = "*"  # reads the ``ratings`` columns of whichever user a row belongs to
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 
 def utc_now() -> str:
@@ -50,7 +62,7 @@ def as_utc(timestamp: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _times_in_utc(db: sqlite3.Connection) -> None:
+def _times_in_utc(db: sqlite3.Connection) -> None:  # SQLite only: a PostgreSQL store is ours
     """Rewrite times another tool stored in local or other-offset form as UTC, so that SQL
     orders and compares them correctly ("newest first", "rated since")."""
     foreign = "{0} IS NOT NULL AND {0} NOT LIKE '%+00:00'"
@@ -97,11 +109,71 @@ class ClipRecord:
         return asdict(self)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ClipRecord:
+    def from_row(cls, row: Any) -> ClipRecord:
         values = dict(row)
         values["features"] = json.loads(values["features"])
         values["tags"] = tuple(sorted((values.get("tags") or "").split()))
         return cls(**values)
+
+
+# --- whose ratings ------------------------------------------------------------------------------
+def validate_user(user: object) -> str | None:
+    """A user name as stored (None: the default user, whose ratings are ``clips.rating``)."""
+    if user is None:
+        return None
+    if not isinstance(user, str):
+        raise InvalidInput(f"a user name must be text, got {user!r}")
+    name = user.strip()
+    if name.lower() in DEFAULT_USER_NAMES:
+        return None
+    if not USER_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"user name {name[:40]!r}: use up to 64 letters, digits and . _ @ + -, "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class _Rater:
+    """The SQL that reads one user's ratings alongside the clips."""
+
+    user: str | None
+
+    @property
+    def join(self) -> str:
+        if self.user is None:
+            return ""
+        return "LEFT JOIN ratings AS r ON r.clip_id = clips.id AND r.user_name = ?"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return () if self.user is None else (self.user,)
+
+    @property
+    def stars(self) -> str:
+        return "clips.rating" if self.user is None else "r.stars"
+
+    def columns(self, dialect: str) -> str:
+        tags = "string_agg(tag, ' ')" if dialect == "postgresql" else "group_concat(tag, ' ')"
+        if self.user is None:
+            rating = (
+                "clips.rating AS rating, clips.created_at, clips.rated_at AS rated_at, "
+                "clips.source_url"
+            )
+            confidence = (
+                "(SELECT confidence FROM rating_confidence "
+                "WHERE rating_confidence.clip_id = clips.id)"
+            )
+        else:
+            rating = "r.stars AS rating, clips.created_at, r.rated_at AS rated_at, clips.source_url"
+            confidence = "r.confidence"
+        return (
+            "clips.id, clips.filename, clips.filepath, clips.start_time, clips.end_time, "
+            f"clips.duration, clips.score, clips.clip_type, clips.features, {rating}, "
+            f"(SELECT {tags} FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags, "
+            f"{confidence} AS confidence"
+        )
 
 
 # --- validation: a rejected call changes nothing -------------------------------------------------
@@ -184,50 +256,45 @@ def validate_clip(
 
 
 class ClipManager:
-    """The clip database (``clips.db``): register, rate, list, summarize, export training data."""
+    """The clip database (``clips.db``, or ``postgresql://…``): register, rate, list,
+    summarize, export training data."""
 
     def __init__(self, db_path: str | Path = "clips.db") -> None:
-        self.db_path = Path(db_path)
-        parent = self.db_path.absolute().parent
-        if not parent.is_dir():
-            raise StoreError(
-                f"cannot open clip database {self.db_path}: folder {parent} does not exist"
-            )
+        self.db_path = database_location(db_path)  # a Path, or a PostgreSQL URL as text
+        self.backend = open_backend(self.db_path)
         try:
-            with closing(self._connect()) as db:
-                db.execute("PRAGMA journal_mode = WAL")  # persistent: once per database
-            with self._write() as db:
+            with self.backend.write() as db:
                 migrate(db)
-                _times_in_utc(db)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open clip database {self.db_path}: {error}") from None
+                if db.dialect == "sqlite":
+                    _times_in_utc(db.raw)
+        except self.backend.errors as error:
+            raise StoreError(f"cannot open clip database {self._where(error)}") from None
 
     # --- connections -----------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA synchronous = NORMAL")
-        return db
+    def _where(self, error: BaseException) -> str:
+        return f"{self.backend.location}: {' '.join(str(error).split())}"
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of it lands, or none of it."""
-        with closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def _write(self) -> Iterator[Connection]:
+        """One transaction: all of it lands, or none of it."""
         try:
-            with closing(self._connect()) as db:
+            with self.backend.write() as db:
+                yield db
+        except self.backend.errors as error:
+            raise StoreError(f"cannot write clip database {self._where(error)}") from None
+
+    def _read(self, sql: str, params: tuple = ()) -> list[Any]:
+        try:
+            with self.backend.read() as db:
                 return db.execute(sql, params).fetchall()
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot read clip database {self.db_path}: {error}") from None
+        except self.backend.errors as error:
+            raise StoreError(f"cannot read clip database {self._where(error)}") from None
+
+    def _clips(self, where: str = "", params: tuple = (), *, user: str | None = None) -> list[Any]:
+        """Clip rows (``SELECT … FROM clips`` + ``where``), ratings being ``user``'s."""
+        rater = _Rater(user)
+        sql = f"SELECT {rater.columns(self.backend.dialect)} FROM clips {rater.join} {where}"
+        return self._read(sql, (*rater.params, *params))
 
     def model_key(self) -> bytes:
         """The key that signs this database's model file (see ``learn.model_file``)."""
@@ -249,40 +316,56 @@ class ClipManager:
             start_time, end_time, score, clip_type, features
         )
         path = os.path.abspath(os.fspath(filepath))
-        try:
-            with self._write() as db:
-                cursor = db.execute(
-                    "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
-                    "score, clip_type, features, created_at, source_url) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        os.path.basename(path),
-                        path,
-                        start,
-                        end,
-                        end - start,
-                        value,
-                        kind,
-                        json.dumps(clean),
-                        utc_now(),
-                        source_url,
-                    ),
-                )
-                return int(cursor.lastrowid)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
+                "score, clip_type, features, created_at, source_url) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    os.path.basename(path),
+                    path,
+                    start,
+                    end,
+                    end - start,
+                    value,
+                    kind,
+                    json.dumps(clean),
+                    utc_now(),
+                    source_url,
+                ),
+            )
+            return int(cursor.fetchone()[0])
 
-    def rate_clip(self, clip_id: int, rating: int, confidence: float | None = None) -> ClipRecord:
+    def rate_clip(
+        self,
+        clip_id: int,
+        rating: int,
+        confidence: float | None = None,
+        *,
+        user: str | None = None,
+    ) -> ClipRecord:
         """Store a 1-5 rating (replacing an earlier one) and return the updated clip.
 
         ``confidence`` in (0, 1] says how sure the rater is: a rating at 0.5 counts half in
-        training. Rating again without it makes the rating fully sure.
+        training. Rating again without it makes the rating fully sure. ``user`` rates as that
+        user (None: the default user).
         """
         stars = validate_rating(rating)
         sure = validate_confidence(confidence)
         clip_id = _as_id(clip_id)
-        try:
-            with self._write() as db:
+        name = validate_user(user)
+        with self._write() as db:
+            if name is not None:
+                if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is None:
+                    raise ClipNotFound(clip_id)
+                db.execute(
+                    "INSERT INTO ratings (clip_id, user_name, stars, confidence, rated_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (clip_id, user_name) DO UPDATE SET "
+                    "stars = excluded.stars, confidence = excluded.confidence, "
+                    "rated_at = excluded.rated_at",
+                    (clip_id, name, stars, sure, utc_now()),
+                )
+            else:
                 updated = db.execute(
                     "UPDATE clips SET rating = ?, rated_at = ? WHERE id = ?",
                     (stars, utc_now(), clip_id),
@@ -295,9 +378,7 @@ class ClipManager:
                         "INSERT INTO rating_confidence (clip_id, confidence) VALUES (?, ?)",
                         (clip_id, sure),
                     )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
-        return self.get_clip(clip_id)
+        return self.get_clip(clip_id, user=name)
 
     def recut_clip(
         self,
@@ -308,48 +389,43 @@ class ClipManager:
         score: float,
         features: Mapping[str, float],
     ) -> ClipRecord:
-        """Point a stored clip at a new cut of its moment; its id, rating and tags stay."""
+        """Point a stored clip at a new cut of its moment; its id, ratings and tags stay."""
         clip_id = _as_id(clip_id)
         kind = self.get_clip(clip_id).clip_type
         start, end, value, _, clean = validate_clip(start_time, end_time, score, kind, features)
         path = os.path.abspath(os.fspath(filepath))
-        try:
-            with self._write() as db:
-                updated = db.execute(
-                    "UPDATE clips SET filename = ?, filepath = ?, start_time = ?, end_time = ?, "
-                    "duration = ?, score = ?, features = ? WHERE id = ?",
-                    (
-                        os.path.basename(path),
-                        path,
-                        start,
-                        end,
-                        end - start,
-                        value,
-                        json.dumps(clean),
-                        clip_id,
-                    ),
-                ).rowcount
-                if not updated:
-                    raise ClipNotFound(clip_id)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE clips SET filename = ?, filepath = ?, start_time = ?, end_time = ?, "
+                "duration = ?, score = ?, features = ? WHERE id = ?",
+                (
+                    os.path.basename(path),
+                    path,
+                    start,
+                    end,
+                    end - start,
+                    value,
+                    json.dumps(clean),
+                    clip_id,
+                ),
+            ).rowcount
+            if not updated:
+                raise ClipNotFound(clip_id)
         return self.get_clip(clip_id)
 
     def delete_clips(self, clip_ids: Iterable[int]) -> list[ClipRecord]:
-        """Remove the rows (with their tags and confidences) in one transaction; the removed
-        clips. Every id must exist, else nothing is removed."""
+        """Remove the rows (with their tags and every user's ratings) in one transaction; the
+        removed clips. Every id must exist, else nothing is removed."""
         ids = sorted({_as_id(clip_id) for clip_id in clip_ids})
         records = [self.get_clip(clip_id) for clip_id in ids]  # ClipNotFound before any write
-        try:
-            with self._write() as db:
-                for table, column in (
-                    ("clip_tags", "clip_id"),
-                    ("rating_confidence", "clip_id"),
-                    ("clips", "id"),
-                ):
-                    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        with self._write() as db:
+            for table, column in (
+                ("clip_tags", "clip_id"),
+                ("rating_confidence", "clip_id"),
+                ("ratings", "clip_id"),
+                ("clips", "id"),
+            ):
+                db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
         return records
 
     def tag_clip(self, clip_id: int, tags: Iterable[str], *, remove: bool = False) -> ClipRecord:
@@ -367,20 +443,17 @@ class ClipManager:
 
     def _change_tags(self, clip_id: int, add: list[str], remove: list[str]) -> ClipRecord:
         clip_id = _as_id(clip_id)
-        try:
-            with self._write() as db:
-                if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is None:
-                    raise ClipNotFound(clip_id)
-                db.executemany(
-                    "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?, ?)",
-                    [(clip_id, tag) for tag in add],
-                )
-                db.executemany(
-                    "DELETE FROM clip_tags WHERE clip_id = ? AND tag = ?",
-                    [(clip_id, tag) for tag in remove],
-                )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write clip database {self.db_path}: {error}") from None
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is None:
+                raise ClipNotFound(clip_id)
+            db.executemany(
+                "INSERT INTO clip_tags (clip_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(clip_id, tag) for tag in add],
+            )
+            db.executemany(
+                "DELETE FROM clip_tags WHERE clip_id = ? AND tag = ?",
+                [(clip_id, tag) for tag in remove],
+            )
         return self.get_clip(clip_id)
 
     def tag_counts(self) -> dict[str, int]:
@@ -405,54 +478,84 @@ class ClipManager:
         return {row[0] for row in self._read("SELECT filepath FROM clips")}
 
     # --- reading ---------------------------------------------------------------------------------
-    def get_clip(self, clip_id: int) -> ClipRecord:
-        rows = self._read(f"SELECT {COLUMNS} FROM clips WHERE id = ?", (_as_id(clip_id),))
+    def get_clip(self, clip_id: int, *, user: str | None = None) -> ClipRecord:
+        """One clip; its rating is ``user``'s (None: the default user's)."""
+        rows = self._clips("WHERE clips.id = ?", (_as_id(clip_id),), user=validate_user(user))
         if not rows:
             raise ClipNotFound(clip_id)
         return ClipRecord.from_row(rows[0])
 
     def list_clips(
-        self, limit: int = 50, unrated_only: bool = False, tag: str | None = None
+        self,
+        limit: int = 50,
+        unrated_only: bool = False,
+        tag: str | None = None,
+        *,
+        user: str | None = None,
     ) -> list[ClipRecord]:
-        """Newest first; only unrated ones, only those tagged ``tag``, if asked."""
+        """Newest first; only those ``user`` has not rated, only those tagged ``tag``, if
+        asked. Ratings are ``user``'s (None: the default user's)."""
+        rater = _Rater(validate_user(user))
         conditions, params = [], []
         if unrated_only:
-            conditions.append("rating IS NULL")
+            conditions.append(f"{rater.stars} IS NULL")
         if tag is not None:
-            conditions.append("id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
+            conditions.append("clips.id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
             params.append(validate_tag(tag))
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self._read(
-            f"SELECT {COLUMNS} FROM clips {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        rows = self._clips(
+            f"{where} ORDER BY clips.created_at DESC, clips.id DESC LIMIT ?",
             (*params, int(limit)),
+            user=rater.user,
         )
         return [ClipRecord.from_row(row) for row in rows]
 
-    def get_clips_for_review(self, limit: int = 50) -> list[ClipRecord]:
+    def get_clips_for_review(self, limit: int = 50, *, user: str | None = None) -> list[ClipRecord]:
         """Unrated clips, newest first (the order the web UI offers them)."""
-        return self.list_clips(limit=limit, unrated_only=True)
+        return self.list_clips(limit=limit, unrated_only=True, user=user)
 
-    def rated_clips(self) -> list[ClipRecord]:
-        """Every rated clip, in id order: what the trainer learns from."""
-        rows = self._read(f"SELECT {COLUMNS} FROM clips WHERE rating IS NOT NULL ORDER BY id")
+    def rated_clips(self, *, user: str | None = None) -> list[ClipRecord]:
+        """Every clip ``user`` rated, in id order: what their model learns from."""
+        rater = _Rater(validate_user(user))
+        rows = self._clips(f"WHERE {rater.stars} IS NOT NULL ORDER BY clips.id", user=rater.user)
         return [ClipRecord.from_row(row) for row in rows]
+
+    def everyones_ratings(self) -> list[ClipRecord]:
+        """Every rating by anyone (the default user's, then each named user's), one record
+        per rating: what the shared model, the one a new user starts from, learns from."""
+        named = _Rater(ANY_NAMED_USER)
+        sql = (
+            f"SELECT {named.columns(self.backend.dialect)} FROM clips "
+            "JOIN ratings AS r ON r.clip_id = clips.id ORDER BY r.user_name, clips.id"
+        )
+        return self.rated_clips() + [ClipRecord.from_row(row) for row in self._read(sql)]
+
+    def users(self) -> dict[str, int]:
+        """Each named user and how many clips they rated."""
+        rows = self._read(
+            "SELECT user_name, COUNT(*) AS n FROM ratings GROUP BY user_name ORDER BY user_name"
+        )
+        return {row["user_name"]: int(row["n"]) for row in rows}
 
     def get_training_data(self) -> tuple[list[dict[str, float]], list[int]]:
         """``(features, ratings)`` of rated clips; ``pandas.DataFrame(features)`` works."""
         clips = self.rated_clips()
         return [clip.features for clip in clips], [int(clip.rating) for clip in clips]
 
-    def count_rated_since(self, timestamp_iso: str | None) -> int:
-        """Clips rated after ``timestamp_iso`` (all rated clips when None).
+    def count_rated_since(self, timestamp_iso: str | None, *, user: str | None = None) -> int:
+        """Clips ``user`` rated after ``timestamp_iso`` (all they rated when None).
 
         The time is parsed (naive means this machine's local time) and compared in UTC: the
         stored times are UTC, those of other tools made so when the database is opened.
         """
-        if timestamp_iso is None:
+        name = validate_user(user)
+        if name is None:
             sql, params = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL", ()
         else:
-            sql = "SELECT COUNT(*) FROM clips WHERE rating IS NOT NULL AND rated_at > ?"
-            params = (as_utc(timestamp_iso),)
+            sql, params = "SELECT COUNT(*) FROM ratings WHERE user_name = ?", (name,)
+        if timestamp_iso is not None:
+            sql += " AND rated_at > ?"
+            params = (*params, as_utc(timestamp_iso))
         return int(self._read(sql, params)[0][0])
 
     def find_overlapping(
@@ -463,9 +566,9 @@ class ClipManager:
         names = sorted(set(sources))
         if not names:
             return None
-        rows = self._read(
-            f"SELECT {COLUMNS} FROM clips WHERE source_url IN ({', '.join('?' * len(names))}) "
-            "AND start_time < ? AND end_time > ?",
+        rows = self._clips(
+            f"WHERE clips.source_url IN ({', '.join('?' * len(names))}) "
+            "AND clips.start_time < ? AND clips.end_time > ?",
             (*names, float(end_time), float(start_time)),
         )
         best, best_share = None, 0.5
@@ -481,30 +584,35 @@ class ClipManager:
         self, filepath: str | Path, start_time: float, end_time: float
     ) -> ClipRecord | None:
         """The clip cut from the same file span, if one is stored (used to avoid duplicates)."""
-        rows = self._read(
-            f"SELECT {COLUMNS} FROM clips WHERE filepath = ? AND abs(start_time - ?) < 1e-3 "
-            "AND abs(end_time - ?) < 1e-3 LIMIT 1",
+        rows = self._clips(
+            "WHERE clips.filepath = ? AND abs(clips.start_time - ?) < 1e-3 "
+            "AND abs(clips.end_time - ?) < 1e-3 LIMIT 1",
             (os.path.abspath(os.fspath(filepath)), float(start_time), float(end_time)),
         )
         return ClipRecord.from_row(rows[0]) if rows else None
 
-    def get_statistics(self) -> dict[str, Any]:
-        """Totals, average rating, distribution and per-type counts, from SQL aggregates."""
+    def get_statistics(self, *, user: str | None = None) -> dict[str, Any]:
+        """Totals, average rating, distribution and per-type counts, from SQL aggregates;
+        ratings are ``user``'s (None: the default user's)."""
+        rater = _Rater(validate_user(user))
         rows = self._read(
-            "SELECT clip_type, rating, COUNT(*) AS n FROM clips GROUP BY clip_type, rating"
+            f"SELECT clips.clip_type AS clip_type, {rater.stars} AS rating, COUNT(*) AS n "
+            f"FROM clips {rater.join} GROUP BY clips.clip_type, {rater.stars}",
+            rater.params,
         )
         distribution = {stars: 0 for stars in range(1, 6)}
         by_type = {kind: {"total": 0, "rated": 0, "average_rating": None} for kind in CLIP_TYPES}
         sums = {kind: 0 for kind in CLIP_TYPES}
         for row in rows:
+            n = int(row["n"])
             kind = by_type.setdefault(
                 row["clip_type"], {"total": 0, "rated": 0, "average_rating": None}
             )
-            kind["total"] += row["n"]
+            kind["total"] += n
             if row["rating"] is not None:
-                kind["rated"] += row["n"]
-                distribution[row["rating"]] = distribution.get(row["rating"], 0) + row["n"]
-                sums[row["clip_type"]] = sums.get(row["clip_type"], 0) + row["rating"] * row["n"]
+                kind["rated"] += n
+                distribution[row["rating"]] = distribution.get(row["rating"], 0) + n
+                sums[row["clip_type"]] = sums.get(row["clip_type"], 0) + row["rating"] * n
         for name, kind in by_type.items():
             if kind["rated"]:
                 kind["average_rating"] = round(sums[name] / kind["rated"], 3)
@@ -526,6 +634,8 @@ class ClipManager:
 
 def read_model_key(db_path: str | Path) -> bytes | None:
     """The model key of an existing database, read only (None: no database or no key yet)."""
+    if is_postgres_url(db_path):
+        return _read_postgres_model_key(str(db_path))
     path = Path(db_path)
     if not path.is_file():
         return None
@@ -543,3 +653,14 @@ def _as_id(clip_id: object) -> int:
         return int(clip_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ClipNotFound(clip_id) from None
+
+
+def _read_postgres_model_key(url: str) -> bytes | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=10) as db:
+            row = db.execute("SELECT value FROM secrets WHERE name = 'model_key'").fetchone()
+    except Exception:  # no psycopg, no server, no table yet: no model to trust
+        return None
+    return None if row is None else bytes.fromhex(row[0])

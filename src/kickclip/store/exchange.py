@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,7 +155,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
     rows = _read_rows(path)
     added = rated = skipped = 0
     try:
-        with manager._write() as db:
+        with manager.backend.write() as db:
             for line, clip in enumerate(rows, start=1):
                 try:
                     start, end, score, kind, features = validate_clip(
@@ -186,7 +185,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     cursor = db.execute(
                         "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
                         "score, clip_type, features, rating, created_at, rated_at, source_url) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         (
                             os.path.basename(filepath),
                             filepath,
@@ -202,7 +201,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                             clip.get("source_url"),
                         ),
                     )
-                    clip_id = cursor.lastrowid
+                    clip_id = cursor.fetchone()[0]
                     took_rating = rating is not None
                     added += 1
                 elif existing["rating"] is None and rating is not None:
@@ -219,14 +218,15 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     skipped += 1
                 if took_rating and confidence is not None:
                     db.execute(
-                        "INSERT OR REPLACE INTO rating_confidence (clip_id, confidence) "
-                        "VALUES (?, ?)",
+                        "INSERT INTO rating_confidence (clip_id, confidence) VALUES (?, ?) "
+                        "ON CONFLICT (clip_id) DO UPDATE SET confidence = excluded.confidence",
                         (clip_id, confidence),
                     )
                 db.executemany(
-                    "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?, ?)",
+                    "INSERT INTO clip_tags (clip_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [(clip_id, tag) for tag in tags],
                 )
-    except sqlite3.Error as error:
-        raise ExchangeError(f"cannot import into {manager.db_path}: {error}") from None
+    except manager.backend.errors as error:
+        where = manager.backend.location
+        raise ExchangeError(f"cannot import into {where}: {' '.join(str(error).split())}") from None
     return ImportSummary(added=added, rated=rated, skipped=skipped)

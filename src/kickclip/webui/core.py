@@ -14,7 +14,7 @@ from kickclip.learn.trainer import RatingBasedTrainer
 from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager, ClipRecord
 
-_stores: dict[tuple[Path, Path], tuple[ClipManager, RatingBasedTrainer]] = {}
+_stores: dict[tuple[Path | str, Path], tuple[ClipManager, RatingBasedTrainer]] = {}
 _stores_lock = threading.Lock()
 
 
@@ -22,7 +22,8 @@ def store(settings: Settings) -> tuple[ClipManager, RatingBasedTrainer]:
     """One store and one trainer per process (and database): opening a store migrates and
     checks it, which every request need not repeat; the trainer re-reads the model file only
     when it changes."""
-    key = (settings.db.absolute(), settings.models_dir.absolute())
+    where = settings.db if isinstance(settings.db, str) else settings.db.absolute()
+    key = (where, settings.models_dir.absolute())
     with _stores_lock:
         if key not in _stores:
             try:
