@@ -4,6 +4,10 @@ One source failing never stops the others: its error line is its outcome. Every 
 to the same clip store (SQLite in WAL mode takes writers one at a time, each registration one
 transaction). Running a batch again does no work twice: ``generate`` reuses the clips already
 stored for a source.
+
+A kick.com channel page (``https://kick.com/<channel>/videos``) stands for the channel's VODs,
+newest first (:func:`expand_sources`, optionally since a date and at most N per channel); a
+channel that cannot be listed is that entry's error line, and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +62,62 @@ def read_sources(arguments: Iterable[str]) -> list[str]:
     if not sources:
         raise InvalidInput("no sources given: pass sources or a .txt file listing them")
     return list(dict.fromkeys(sources))  # each once, in the order given
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The batch after expansion, in order: each entry a source to run, or the outcome of a
+    channel page that could not be listed."""
+
+    entries: list[str | SourceOutcome] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return [entry for entry in self.entries if isinstance(entry, str)]
+
+    def outcomes(self, ran: Iterable[SourceOutcome]) -> list[SourceOutcome]:
+        """Every entry's outcome in the plan's order, ``ran`` being those of :attr:`sources`."""
+        by_source = {outcome.source: outcome for outcome in ran}
+        return [by_source[e] if isinstance(e, str) else e for e in self.entries]
+
+
+def expand_sources(
+    sources: Iterable[str],
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    on_channel: Callable[[str, list[str] | None], None] | None = None,
+) -> Plan:
+    """Channel pages (``kick.com/<channel>/videos``) replaced by their VODs' addresses, newest
+    first: those started at or after ``since``, at most ``limit`` per channel. Other sources
+    stay as they are; each source once. ``on_channel(page, urls)`` is told each channel's
+    listing (``urls`` None when it failed)."""
+    from kickclip.ingest.channel import channel_slug, list_vods
+    from kickclip.ingest.sources import shorten
+
+    told = on_channel or (lambda page, urls: None)
+    entries: list[str | SourceOutcome] = []
+    for source in sources:
+        slug = channel_slug(source)
+        if slug is None:
+            entries.append(source)
+            continue
+        try:
+            urls = [vod.url for vod in list_vods(slug, since=since, limit=limit)]
+        except KickclipError as error:
+            entries.append(SourceOutcome(source, error=shorten(str(error))))
+            told(source, None)
+            continue
+        entries += urls
+        told(source, urls)
+    seen: set[str] = set()
+    unique = []
+    for entry in entries:
+        key = entry if isinstance(entry, str) else entry.source
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return Plan(unique)
 
 
 def _generate_one(source: str, settings: Settings) -> SourceOutcome:

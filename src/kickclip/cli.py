@@ -271,9 +271,22 @@ def batch(
         list[str],
         typer.Argument(
             metavar="SOURCES_FILE|SOURCE...",
-            help="Sources, or a .txt file listing one per line (# starts a comment).",
+            help="Sources, or a .txt file listing one per line (# starts a comment). "
+            "https://kick.com/<channel>/videos stands for the channel's VODs, newest first.",
         ),
     ],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Channel pages: only VODs that started on or after this ISO date or date and "
+            "time (UTC unless it gives an offset), e.g. 2026-03-01.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Channel pages: at most this many newest VODs per channel."),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Sources processed at once.")] = 1,
     ray_address: Annotated[
         str | None,
@@ -299,12 +312,18 @@ def batch(
     any source failed.
 
     Example: kickclip batch vods.txt --workers 2
+    Example: kickclip batch https://kick.com/xqc/videos --since 2026-03-01 --limit 5
     """
-    from kickclip.batch import ray_available, read_sources, run_batch
+    from kickclip.batch import expand_sources, ray_available, read_sources, run_batch
+    from kickclip.ingest.channel import parse_since
 
     settings = _settings(locals())
     with user_errors():
-        listed = read_sources(sources)
+        after = parse_since(since) if since is not None else None
+        plan = expand_sources(
+            read_sources(sources), since=after, limit=limit, on_channel=_channel_listed
+        )
+    listed = plan.sources
     if ray_address == "local":
         engine = f"Ray tasks on this machine ({workers} CPU{'s' if workers > 1 else ''})"
     elif ray_address:
@@ -316,12 +335,17 @@ def batch(
     err.print(f"{len(listed)} sources, {engine}", highlight=False)
     with user_errors(), _sources_bar(not as_json, len(listed)) as advance:
         try:
-            outcomes = run_batch(
-                listed, settings, workers=workers, ray_address=ray_address, on_done=advance
+            ran = (
+                run_batch(
+                    listed, settings, workers=workers, ray_address=ray_address, on_done=advance
+                )
+                if listed
+                else []
             )
         except KeyboardInterrupt:
             err.print("Stopped: the clips finished so far are kept.", highlight=False)
             raise typer.Exit(130) from None
+    outcomes = plan.outcomes(ran)
     failed = [o for o in outcomes if o.error]
     if as_json:
         _print_json({"sources": [outcome.to_json() for outcome in outcomes]})
@@ -339,6 +363,13 @@ def batch(
         )
     if failed:
         raise typer.Exit(1)
+
+
+def _channel_listed(page: str, urls: list[str] | None) -> None:
+    """One line per channel page of a batch: how many VODs it stands for."""
+    if urls is not None:
+        count = f"{len(urls)} VOD{'' if len(urls) == 1 else 's'}"
+        err.print(f"{page}: {count}", highlight=False, markup=False, soft_wrap=True)
 
 
 @contextmanager
