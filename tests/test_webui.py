@@ -184,7 +184,7 @@ def test_auth_refuses_anonymous_requests(library: Settings) -> None:
     from kickclip.webui.app import serve
 
     port = _free_port()
-    app = serve(library, port=port, auth=("editor", "s3cret"), block=False)
+    app = serve(library, port=port, auth=[("editor", "s3cret")], block=False)
     try:
         status, _ = _get(f"http://127.0.0.1:{port}/config")
         assert status == 401

@@ -8,6 +8,7 @@ Core modules are imported inside the commands so ``kickclip --help`` stays fast.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,7 +58,8 @@ def _option(name: str, **extra: Any) -> Any:
     return typer.Option(flag, envvar=setting.envvar, help=setting.help, **extra)
 
 
-DbOption = Annotated[Path, _option("db")]
+DbOption = Annotated[str, _option("db", metavar="PATH|URL")]
+UserOption = Annotated[str | None, _option("user")]
 ModelsOption = Annotated[Path, _option("models_dir")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
 
@@ -74,16 +76,16 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _store(db: Path) -> ClipManager:
+def _store(db: Path | str) -> ClipManager:
     from kickclip.store.clip_manager import ClipManager
 
     return ClipManager(db)
 
 
-def _trainer(manager: ClipManager, models_dir: Path) -> RatingBasedTrainer:
+def _trainer(manager: ClipManager, models_dir: Path, user: str | None = None) -> RatingBasedTrainer:
     from kickclip.learn.trainer import RatingBasedTrainer
 
-    return RatingBasedTrainer(manager, models_dir)
+    return RatingBasedTrainer(manager, models_dir, user=user)
 
 
 def _stars(rating: int | None) -> str:
@@ -150,6 +152,8 @@ def _settings(values: dict[str, Any]) -> Any:
     from kickclip.settings import Settings
 
     chosen = {name: values[name] for name in SETTING_BY_NAME if name in values}
+    if "user" not in chosen:  # detection ranks by KICKCLIP_USER's taste without a --user flag
+        chosen["user"] = os.environ.get(SETTING_BY_NAME["user"].envvar or "") or None
     if "out_dir" in values:  # ``out`` is the console
         chosen["out"] = values["out_dir"]
     with user_errors():
@@ -418,7 +422,15 @@ def serve(
         str, typer.Option(help="Address to bind; 0.0.0.0 exposes it to your network.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web UI.")] = 7860,
-    auth: Annotated[str | None, typer.Option(help="Require a login: USER:PASS.")] = None,
+    auth: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="USER:PASS|FILE",
+            help="Require a login: USER:PASS, repeated for several users, or a file of "
+            "USER:PASS lines. With several users, each rates as themselves (their own "
+            "ratings, queue and model); with one, ratings are the default user's.",
+        ),
+    ] = None,
     media_dir: Annotated[Path, _option("media_dir")] = SETTING_BY_NAME["media_dir"].default,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
@@ -428,17 +440,14 @@ def serve(
 
     Local files are read only from --media-dir (default: this folder) and uploads.
 
-    Example: kickclip serve --media-dir ~/vods --auth editor:s3cret
+    Example: kickclip serve --media-dir ~/vods --auth ana:s3cret --auth bo:hunter2
     """
     from kickclip.errors import InvalidInput
 
     credentials = None
     with user_errors():
-        if auth is not None:
-            user, colon, password = auth.partition(":")
-            if not (colon and user and password):
-                raise InvalidInput("--auth takes USER:PASS, e.g. --auth editor:s3cret")
-            credentials = (user, password)
+        if auth:
+            credentials = _logins(auth)
         if not media_dir.is_dir():
             raise InvalidInput(f"--media-dir {media_dir}: no such folder")
     settings = _settings(locals())
@@ -448,6 +457,38 @@ def serve(
     serve_app(settings, host=host, port=port, auth=credentials)
 
 
+def _logins(values: list[str]) -> list[tuple[str, str]]:
+    """``--auth`` values (USER:PASS pairs, or files of such lines) as Gradio's login list."""
+    from kickclip.errors import InvalidInput
+    from kickclip.store.clip_manager import validate_user
+
+    lines: list[tuple[str, str]] = []
+    for value in values:
+        if ":" not in value and Path(value).is_file():
+            text = Path(value).read_text(encoding="utf-8")
+            numbered = enumerate(text.splitlines(), start=1)
+            lines += [(f"{value}, line {n}", line.strip()) for n, line in numbered]
+        else:
+            lines.append(("--auth", value))
+    logins: dict[str, str] = {}
+    for where, line in lines:
+        if not line or line.startswith("#"):
+            continue
+        user, colon, password = line.partition(":")
+        if not (colon and user and password):
+            raise InvalidInput(f"{where}: takes USER:PASS, e.g. ana:s3cret")
+        if user in logins:
+            raise InvalidInput(f"{where}: user {user!r} is named twice")
+        logins[user] = password
+    if not logins:
+        raise InvalidInput("--auth: no USER:PASS logins given")
+    if len(logins) > 1:  # each rates as themselves: a login is a user name
+        for user in logins:
+            if validate_user(user) is None:
+                raise InvalidInput(f"--auth: {user!r} is the default user's name; choose another")
+    return list(logins.items())
+
+
 # --- the clip store ----------------------------------------------------------------------------
 @app.command()
 def clips(
@@ -455,20 +496,22 @@ def clips(
     tag: Annotated[str | None, typer.Option(help="Only clips with this tag.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many clips to list.")] = 50,
     as_json: JsonOption = False,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """List clips, newest first. With --unrated, once a model is trained: the clips whose
-    rating would teach it most first (uncertain, and unlike what you rated).
+    """List clips, newest first, with --user's ratings. With --unrated, once a model is
+    trained: the clips whose rating would teach it most first (uncertain, and unlike what
+    you rated).
 
     Example: kickclip clips --unrated --limit 10 · kickclip clips --tag funny
     """
     with user_errors():
         manager = _store(db)
         if unrated:
-            records = _trainer(manager, models_dir).review_queue(limit, tag=tag)
+            records = _trainer(manager, models_dir, user).review_queue(limit, tag=tag)
         else:
-            records = manager.list_clips(limit=limit, tag=tag)
+            records = manager.list_clips(limit=limit, tag=tag, user=user)
     if as_json:
         _print_json([record.to_json() for record in records])
         return
@@ -504,12 +547,13 @@ def rate(
             "counts half when the model learns."
         ),
     ] = None,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """Rate a clip 1-5. Every 5 new ratings, once 10 exist, the model retrains.
+    """Rate a clip 1-5 (as --user). Every 5 new ratings, once 10 exist, the model retrains.
 
-    Example: kickclip rate 7 5 · kickclip rate 8 2 --confidence 0.5
+    Example: kickclip rate 7 5 · kickclip rate 8 2 --confidence 0.5 · kickclip rate 7 3 --user ana
     """
     from kickclip.errors import ClipNotFound, InvalidRating
     from kickclip.rating import rate as rate_clip
@@ -524,14 +568,17 @@ def rate(
         if not clip_id.isdigit():
             raise ClipNotFound(clip_id)
         manager = _store(db)
-        outcome = rate_clip(
-            manager, _trainer(manager, models_dir), int(clip_id), rating, confidence=confidence
-        )
+        trainer = _trainer(manager, models_dir, user)
+        outcome = rate_clip(manager, trainer, int(clip_id), rating, confidence=confidence)
     sure = "" if outcome.record.confidence is None else f" (confidence {confidence:g})"
-    out.print(f"Rated clip {outcome.record.id}: {_stars(outcome.record.rating)}{sure}")
+    rater = f" as {trainer.user}" if trainer.user else ""
+    out.print(
+        f"Rated clip {outcome.record.id}{rater}: {_stars(outcome.record.rating)}{sure}",
+        highlight=False,
+    )
     if outcome.trained:
         out.print("Retrained the model with the new ratings.")
-        _print_metrics(_trainer(manager, models_dir).get_training_progress()["metrics"])
+        _print_metrics(trainer.get_training_progress()["metrics"])
     if outcome.training_error:
         err.print(
             f"Warning: the rating is saved, but training failed: {outcome.training_error}",
@@ -592,6 +639,7 @@ def untag(
 def explain(
     clip_id: Annotated[str, typer.Argument(help="The clip's id (see kickclip clips).")],
     as_json: JsonOption = False,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
@@ -606,7 +654,7 @@ def explain(
         if not clip_id.isdigit():
             raise ClipNotFound(clip_id)
         manager = _store(db)
-        explanation = explain_clip(manager, _trainer(manager, models_dir), int(clip_id))
+        explanation = explain_clip(manager, _trainer(manager, models_dir, user), int(clip_id))
     if as_json:
         _print_json(explanation.to_json())
         return
@@ -623,17 +671,22 @@ def explain(
 @app.command()
 def train(
     min_samples: Annotated[int, typer.Option(min=2, help="Rated clips needed to train.")] = 10,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """Train the model on every rating now and print its cross-validated metrics."""
+    """Train --user's model on their ratings now and print its cross-validated metrics.
+
+    Once named users rate, the shared model (everyone's ratings; it serves a user until they
+    have a model of their own) is retrained too.
+    """
     from kickclip.errors import ModelError
 
     with user_errors():
         manager = _store(db)
-        trainer = _trainer(manager, models_dir)
+        trainer = _trainer(manager, models_dir, user)
         if not trainer.train_from_ratings(min_samples=min_samples):
-            rated = manager.count_rated_since(None)
+            rated = manager.count_rated_since(None, user=trainer.user)
             raise ModelError(
                 f"need {min_samples - rated} more rated clips to train ({rated} of {min_samples})"
             )
@@ -643,18 +696,23 @@ def train(
 @app.command()
 def stats(
     as_json: JsonOption = False,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """Totals, average rating, rating distribution, clips per type and model status."""
+    """Totals, average rating, rating distribution, clips per type and model status, of
+    --user's ratings."""
     with user_errors():
         manager = _store(db)
-        statistics = manager.get_statistics()
-        progress = _trainer(manager, models_dir).get_training_progress()
+        trainer = _trainer(manager, models_dir, user)
+        statistics = manager.get_statistics(user=trainer.user)
+        progress = trainer.get_training_progress()
     if as_json:
         _print_json({"statistics": statistics, "model": progress})
         return
     average = statistics["average_rating"]
+    if trainer.user:
+        out.print(f"Ratings of {trainer.user}", highlight=False)
     out.print(
         f"{statistics['total_clips']} clips ({statistics['audio_clips']} audio, "
         f"{statistics['video_clips']} video, {statistics['chat_clips']} chat), "
@@ -677,8 +735,10 @@ def stats(
         )
         _print_metrics(progress["metrics"])
     else:
+        shared = "; the shared model ranks clips until then" if progress["serving"] else ""
         out.print(
-            f"Model: not trained yet; {progress['needed']} more ratings needed", highlight=False
+            f"Model: not trained yet; {progress['needed']} more ratings needed{shared}",
+            highlight=False,
         )
 
 

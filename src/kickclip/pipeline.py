@@ -32,6 +32,7 @@ def analyze(
     from kickclip.detect import find_highlights
     from kickclip.ingest import open_source
     from kickclip.learn.model_file import load_model
+    from kickclip.learn.trainer import taste_dirs
     from kickclip.rescore import blend, choose, pool_size
     from kickclip.store.clip_manager import read_model_key
 
@@ -69,7 +70,9 @@ def analyze(
     )
     if chat is not None:
         candidates = [chat.annotate(highlight) for highlight in candidates]
-    model = load_model(settings.models_dir, read_model_key(settings.db))
+    key = read_model_key(settings.db)
+    models = (load_model(folder, key) for folder in taste_dirs(settings.models_dir, settings.user))
+    model = next((model for model in models if model is not None), None)
     if model is not None:
         candidates = blend(candidates, model.predict_one, model.n_samples_)
     highlights = choose(candidates, settings.top)

@@ -28,12 +28,12 @@ def rate(
     confidence: float | None = None,
     auto_train: bool = True,
 ) -> RatingOutcome:
-    """Store ``rating`` (with how sure the rater is, in (0, 1]) for ``clip_id``; with
-    ``auto_train``, retrain every 5 new ratings.
+    """Store ``rating`` (with how sure the rater is, in (0, 1]) for ``clip_id``, as the
+    trainer's user; with ``auto_train``, retrain every 5 new ratings.
 
     A training failure is reported in the outcome and logged; it never loses the rating.
     """
-    record = manager.rate_clip(clip_id, rating, confidence)  # type: ignore[arg-type]
+    record = manager.rate_clip(clip_id, rating, confidence, user=trainer.user)  # type: ignore[arg-type]
     if not (auto_train and trainer.should_auto_train()):
         return RatingOutcome(record)
     try:

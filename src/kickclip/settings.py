@@ -13,6 +13,7 @@ from typing import Any
 
 from kickclip.errors import InvalidInput
 from kickclip.store.backends import database_location
+from kickclip.store.clip_manager import validate_user
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
         "relative paths typed in the UI start there.",
     ),
     Setting(
+        "user",
+        None,
+        "Rate, train, list and score as this user; each user has their own ratings and "
+        "model (default: the default user, whose rating is the clips table's rating column).",
+        envvar="KICKCLIP_USER",
+    ),
+    Setting(
         "keep_recording",
         False,
         "Keep the recording of a live source after its clips are cut (default: removed).",
@@ -119,9 +127,11 @@ class Settings:
     media_dir: Path = SETTING_BY_NAME["media_dir"].default
     chat: Path | None = SETTING_BY_NAME["chat"].default
     chat_offset: float = SETTING_BY_NAME["chat_offset"].default
+    user: str | None = SETTING_BY_NAME["user"].default
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", database_location(self.db))
+        object.__setattr__(self, "user", validate_user(self.user))
         for setting in SETTINGS:
             value = getattr(self, setting.name)
             if setting.minimum is not None and not (setting.minimum <= value <= setting.maximum):

@@ -4,6 +4,11 @@ Training needs ``min_samples`` rated clips (10 by default); after that, ``should
 asks for a retrain every ``auto_train_every`` (5) new ratings. The model file is signed with
 the store's key and re-read only when it changes on disk, so the web UI sees a model the CLI
 trained (see ``model_file``).
+
+Each user has a taste of their own. The default user's model lives in ``models/`` (as before
+users existed); a named user's in ``models/users/<name>/``; and once named users rate, a
+shared model trained on everyone's ratings lives in ``models/shared/``: a user without a model
+of their own yet is served that one, so a newcomer starts from the team's taste.
 """
 
 from __future__ import annotations
@@ -19,13 +24,29 @@ from kickclip.errors import ModelError
 from kickclip.learn import active, versions
 from kickclip.learn.model import HighlightModel
 from kickclip.learn.model_file import activate, load_payload, load_version, save_model
-from kickclip.store.clip_manager import ClipManager, ClipRecord, utc_now
+from kickclip.store.clip_manager import ClipManager, ClipRecord, utc_now, validate_user
 
 log = logging.getLogger(__name__)
 
 
+SHARED = "shared"
+
+
+def user_models_dir(models_dir: str | Path, user: str | None) -> Path:
+    """Where ``user``'s own model lives (None: the default user)."""
+    name = validate_user(user)
+    return Path(models_dir) if name is None else Path(models_dir) / "users" / name
+
+
+def taste_dirs(models_dir: str | Path, user: str | None) -> list[Path]:
+    """The model folders that serve ``user``, first choice first: their own, then (for a
+    named user) the shared one."""
+    own = user_models_dir(models_dir, user)
+    return [own] if validate_user(user) is None else [own, Path(models_dir) / SHARED]
+
+
 class RatingBasedTrainer:
-    """Trains, saves and serves the :class:`HighlightModel` of one clip store."""
+    """Trains, saves and serves the :class:`HighlightModel` of one clip store and one user."""
 
     def __init__(
         self,
@@ -34,9 +55,12 @@ class RatingBasedTrainer:
         *,
         auto_train_every: int = 5,
         min_samples: int = 10,
+        user: str | None = None,
     ) -> None:
         self.manager = manager
-        self.models_dir = Path(models_dir)
+        self.user = validate_user(user)
+        self.root_dir = Path(models_dir)
+        self.models_dir = user_models_dir(models_dir, self.user)
         self.auto_train_every = auto_train_every
         self.min_samples = min_samples
         self._key: bytes | None = None
@@ -49,19 +73,35 @@ class RatingBasedTrainer:
         return self._key
 
     def _payload(self) -> dict[str, Any] | None:
+        """This user's own model."""
         return load_payload(self.models_dir, self.key)
+
+    def _taste(self) -> dict[str, Any] | None:
+        """The model that serves this user: their own, else the shared one."""
+        for directory in taste_dirs(self.root_dir, self.user):
+            payload = load_payload(directory, self.key)
+            if payload is not None:
+                return payload
+        return None
 
     @property
     def model(self) -> HighlightModel | None:
-        payload = self._payload()
+        payload = self._taste()
         return None if payload is None else payload["model"]
 
     # --- training ----------------------------------------------------------------------------
     def train_from_ratings(self, min_samples: int | None = None) -> bool:
-        """Train on every rated clip; False (nothing written) when there are too few."""
+        """Train on every clip this user rated; False (nothing written) when there are too
+        few. Once named users rate, the shared model is retrained from everyone's ratings too.
+        """
         needed = self.min_samples if min_samples is None else int(min_samples)
+        trained = self._train(self.manager.rated_clips(user=self.user), self.models_dir, needed)
+        if self.manager.users():
+            self._train(self.manager.everyones_ratings(), self.root_dir / SHARED, needed)
+        return trained
+
+    def _train(self, clips: list[ClipRecord], models_dir: Path, needed: int) -> bool:
         started_at = utc_now()  # ratings after this count towards the next retrain
-        clips = self.manager.rated_clips()
         if len(clips) < max(needed, 2):
             log.info("not training: %d rated clips, %d needed", len(clips), needed)
             return False
@@ -72,7 +112,7 @@ class RatingBasedTrainer:
         model = HighlightModel().fit(features, clip_types, ratings, sample_weight=weights)
         save_model(
             model,
-            self.models_dir,
+            models_dir,
             key=self.key,
             training_data={
                 "features": features,
@@ -93,20 +133,22 @@ class RatingBasedTrainer:
     # --- progress and the auto-train policy ----------------------------------------------------
     def get_training_progress(self) -> dict[str, Any]:
         payload = self._payload()
-        rated = self.manager.count_rated_since(None)
+        rated = self.manager.count_rated_since(None, user=self.user)
         trained_at = payload["training_data"].get("trained_at") if payload else None
         # A version chosen with `models use` counts from when it was chosen, so the user's
         # choice is not replaced by the very next rating.
         counted_from = (
             max(filter(None, (trained_at, payload.get("activated_at")))) if payload else None
         )
-        since = self.manager.count_rated_since(counted_from) if payload else rated
+        since = self.manager.count_rated_since(counted_from, user=self.user) if payload else rated
         if payload is None:
             next_in = max(self.min_samples - rated, 0)
         else:
             next_in = max(self.auto_train_every - since, 0)
         return {
+            "user": self.user,
             "model_trained": payload is not None,
+            "serving": self._serving(payload),
             "ready_for_training": rated >= self.min_samples,
             "rated_clips": rated,
             "min_samples": self.min_samples,
@@ -118,6 +160,12 @@ class RatingBasedTrainer:
             "metrics": payload["metrics"] if payload else None,
         }
 
+    def _serving(self, own: dict[str, Any] | None) -> str | None:
+        """Whose model scores this user's clips: "own", "shared" or None (no model yet)."""
+        if own is not None:
+            return "own"
+        return None if self._taste() is None else SHARED
+
     def should_auto_train(self) -> bool:
         progress = self.get_training_progress()
         return progress["ready_for_training"] and progress["next_auto_train_in"] == 0
@@ -126,11 +174,11 @@ class RatingBasedTrainer:
     def review_queue(self, limit: int = 50, *, tag: str | None = None) -> list[ClipRecord]:
         """Unrated clips to rate next: most informative first once a model exists (see
         ``active``), newest first before."""
-        payload = self._payload()
+        payload = self._taste()
         if payload is None:
-            return self.manager.list_clips(limit=limit, unrated_only=True, tag=tag)
+            return self.manager.list_clips(limit=limit, unrated_only=True, tag=tag, user=self.user)
         unrated = self.manager.list_clips(
-            limit=max(limit, active.CANDIDATES), unrated_only=True, tag=tag
+            limit=max(limit, active.CANDIDATES), unrated_only=True, tag=tag, user=self.user
         )
         considered = unrated[: active.CANDIDATES]
         picks = active.order(
@@ -175,7 +223,7 @@ class RatingBasedTrainer:
         seen = set()
         for payload in payloads.values():
             seen.update(payload["training_data"].get("clip_ids", ()))
-        fresh = [clip for clip in self.manager.rated_clips() if clip.id not in seen]
+        fresh = [clip for clip in self.manager.rated_clips(user=self.user) if clip.id not in seen]
         if not fresh:
             raise ModelError(
                 f"no ratings that neither version {version_a} nor {version_b} was trained on; "

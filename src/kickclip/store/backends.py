@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -90,10 +91,24 @@ class SqliteBackend:
         if not parent.is_dir():
             raise StoreError(f"cannot open clip database {path}: folder {parent} does not exist")
         try:
-            with closing(self._connect()) as db:
-                db.execute("PRAGMA journal_mode = WAL")  # persistent: once per database
+            self._use_wal()
         except sqlite3.Error as error:
             raise StoreError(f"cannot open clip database {path}: {error}") from None
+
+    def _use_wal(self) -> None:
+        """Switch to WAL (persistent: once per database). The switch needs the file to itself
+        and SQLite does not wait for it, so a process opening the same new database at the
+        same moment is waited out here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                with closing(self._connect()) as db:
+                    db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)

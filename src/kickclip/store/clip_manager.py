@@ -334,7 +334,7 @@ class ClipManager:
                     source_url,
                 ),
             )
-            return int(cursor.fetchone()[0])
+            return int(cursor.fetchall()[0][0])  # every row read: the statement is finished
 
     def rate_clip(
         self,

@@ -201,7 +201,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                             clip.get("source_url"),
                         ),
                     )
-                    clip_id = cursor.fetchone()[0]
+                    clip_id = cursor.fetchall()[0][0]
                     took_rating = rating is not None
                     added += 1
                 elif existing["rating"] is None and rating is not None:

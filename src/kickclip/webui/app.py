@@ -9,8 +9,9 @@ from kickclip.settings import DEFAULT_SETTINGS, Settings
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def build_app(settings: Settings = DEFAULT_SETTINGS):
-    """The Blocks app; nothing is launched here, so tests can build it without a server."""
+def build_app(settings: Settings = DEFAULT_SETTINGS, *, per_user: bool = False):
+    """The Blocks app; nothing is launched here, so tests can build it without a server.
+    With ``per_user``, each logged-in user rates as themselves."""
     import gradio as gr
 
     from kickclip.webui import browse_tab, generate_tab, rate_tab
@@ -23,7 +24,7 @@ def build_app(settings: Settings = DEFAULT_SETTINGS):
         with gr.Tab("Generate Clips"):
             generate_tab.build(settings)
         with gr.Tab("View & Rate"):
-            rate_tab.build(settings)
+            rate_tab.build(settings, per_user=per_user)
         with gr.Tab("Browse & Download"):
             browse_tab.build(settings)
     return app
@@ -34,16 +35,20 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 7860,
-    auth: tuple[str, str] | None = None,
+    auth: list[tuple[str, str]] | None = None,
     block: bool = True,
 ):
-    """Bind ``host:port`` (loopback by default) and serve only files inside the clips folder."""
+    """Bind ``host:port`` (loopback by default) and serve only files inside the clips folder.
+
+    ``auth``: the logins. With one, ratings stay the default user's (as before users existed);
+    with several, each user rates as themselves (their own ratings, queue and model).
+    """
     import gradio as gr
 
     from kickclip.webui import rate_tab
 
     settings.out.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings)
+    app = build_app(settings, per_user=auth is not None and len(auth) > 1)
     # Quick handlers (rating, statistics) of several users at once; media jobs have their own,
     # smaller limit (generate_tab.JOB_CONCURRENCY).
     app.queue(default_concurrency_limit=4, max_size=64)

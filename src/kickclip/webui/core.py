@@ -14,23 +14,27 @@ from kickclip.learn.trainer import RatingBasedTrainer
 from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager, ClipRecord
 
-_stores: dict[tuple[Path | str, Path], tuple[ClipManager, RatingBasedTrainer]] = {}
+_stores: dict[tuple[Path | str, Path, str | None], tuple[ClipManager, RatingBasedTrainer]] = {}
+_managers: dict[Path | str, ClipManager] = {}
 _stores_lock = threading.Lock()
 
 
 def store(settings: Settings) -> tuple[ClipManager, RatingBasedTrainer]:
-    """One store and one trainer per process (and database): opening a store migrates and
-    checks it, which every request need not repeat; the trainer re-reads the model file only
-    when it changes."""
+    """One store per process (and database), one trainer per user of it: opening a store
+    migrates and checks it, which every request need not repeat; the trainer re-reads the
+    model file only when it changes."""
     where = settings.db if isinstance(settings.db, str) else settings.db.absolute()
-    key = (where, settings.models_dir.absolute())
+    key = (where, settings.models_dir.absolute(), settings.user)
     with _stores_lock:
         if key not in _stores:
-            try:
-                manager = ClipManager(settings.db)
-            except KickclipError as error:
-                raise gr.Error(str(error)) from None
-            _stores[key] = (manager, RatingBasedTrainer(manager, settings.models_dir))
+            if where not in _managers:
+                try:
+                    _managers[where] = ClipManager(settings.db)
+                except KickclipError as error:
+                    raise gr.Error(str(error)) from None
+            manager = _managers[where]
+            trainer = RatingBasedTrainer(manager, settings.models_dir, user=settings.user)
+            _stores[key] = (manager, trainer)
         return _stores[key]
 
 

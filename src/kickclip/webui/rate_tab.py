@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -180,7 +179,7 @@ def learning_curve(settings: Settings) -> Any:
 
 def statistics_markdown(settings: Settings) -> tuple[str, str]:
     manager, trainer = store(settings)
-    stats = manager.get_statistics()
+    stats = manager.get_statistics(user=settings.user)
     progress = trainer.get_training_progress()
     average = stats["average_rating"]
     widest = max(stats["rating_distribution"].values()) or 1
@@ -189,7 +188,8 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
         for stars, n in sorted(stats["rating_distribution"].items(), reverse=True)
     )
     summary = (
-        f"**{stats['total_clips']}** clips ({stats['audio_clips']} audio, "
+        (f"Rating as **{settings.user}**\n\n" if settings.user else "")
+        + f"**{stats['total_clips']}** clips ({stats['audio_clips']} audio, "
         f"{stats['video_clips']} video, {stats['chat_clips']} chat) · "
         f"**{stats['rated_clips']}** rated · average "
         f"**{'–' if average is None else f'{average:.2f}'}**\n\n"
@@ -208,6 +208,8 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
             f"**Model not trained yet**: {progress['needed']} more ratings needed "
             f"({progress['rated_clips']} of {progress['min_samples']})"
         )
+        if progress["serving"] == "shared":
+            model += "; until then the team's shared model ranks your clips"
     return summary, model
 
 
@@ -223,7 +225,8 @@ def train_now(settings: Settings) -> tuple[str, str]:
     return statistics_markdown(settings)
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, *, per_user: bool = False) -> None:
+    """The tab; with ``per_user`` (several logins), whoever is logged in rates as themselves."""
     skipped = gr.State([])
     with gr.Column(elem_id="rate-panel"):
         with gr.Row():
@@ -260,21 +263,50 @@ def build(settings: Settings) -> None:
         refresh = gr.Button("Refresh Statistics")
         train = gr.Button("Train Model Now")
 
+    # Plain functions, not partials: Gradio hands a handler the request (whose login says who
+    # is rating) only when it can read the handler's annotations.
+    def mine(request: gr.Request | None) -> Settings:
+        """The settings of whoever is logged in: with several logins, each rates as themselves."""
+        name = getattr(request, "username", None) if per_user else None
+        return settings.replace(user=name) if name else settings
+
+    def on_load(skipped, request: gr.Request = None):  # type: ignore[assignment]
+        return load_unrated(mine(request), skipped)
+
+    def on_show(choice, request: gr.Request = None):  # type: ignore[assignment]
+        return show_clip(mine(request), choice)
+
+    def on_submit(choice, stars, skipped, unsure, request: gr.Request = None):  # type: ignore[assignment]
+        return submit_rating(mine(request), choice, stars, skipped, unsure)
+
+    def on_key(number: int) -> Any:
+        def handler(choice, skipped, unsure, request: gr.Request = None):  # type: ignore[assignment]
+            return rate_key(mine(request), number, choice, skipped, unsure)
+
+        return handler
+
+    def on_skip(choice, skipped, request: gr.Request = None):  # type: ignore[assignment]
+        return skip(mine(request), choice, skipped)
+
+    def on_stats(request: gr.Request = None):  # type: ignore[assignment]
+        return statistics_markdown(mine(request))
+
+    def on_curve(request: gr.Request = None):  # type: ignore[assignment]
+        return learning_curve(mine(request))
+
+    def on_train(request: gr.Request = None):  # type: ignore[assignment]
+        return train_now(mine(request))
+
     def then_panels(event: Any) -> None:
         event.then(lambda: False, outputs=unsure, api_name=False).then(
-            partial(statistics_markdown, settings), outputs=[stats, model], api_name=False
-        ).then(partial(learning_curve, settings), outputs=curve, api_name=False)
+            on_stats, outputs=[stats, model], api_name=False
+        ).then(on_curve, outputs=curve, api_name=False)
 
-    load.click(
-        partial(load_unrated, settings),
-        inputs=skipped,
-        outputs=[clip, video, status],
-        api_name="load_unrated",
-    )
-    clip.change(partial(show_clip, settings), inputs=clip, outputs=[video, why], api_name=False)
+    load.click(on_load, inputs=skipped, outputs=[clip, video, status], api_name="load_unrated")
+    clip.change(on_show, inputs=clip, outputs=[video, why], api_name=False)
     then_panels(
         submit.click(
-            partial(submit_rating, settings),
+            on_submit,
             inputs=[clip, stars, skipped, unsure],
             outputs=[clip, video, status],
             api_name="rate",
@@ -283,21 +315,18 @@ def build(settings: Settings) -> None:
     for number, key in enumerate(keys, start=1):
         then_panels(
             key.click(
-                partial(rate_key, settings, number),
+                on_key(number),
                 inputs=[clip, skipped, unsure],
                 outputs=[clip, video, status],
                 api_name=False,
             )
         )
     skip_button.click(
-        partial(skip, settings),
-        inputs=[clip, skipped],
-        outputs=[clip, video, status, skipped],
-        api_name=False,
+        on_skip, inputs=[clip, skipped], outputs=[clip, video, status, skipped], api_name=False
     )
-    refresh.click(
-        partial(statistics_markdown, settings), outputs=[stats, model], api_name="stats"
-    ).then(partial(learning_curve, settings), outputs=curve, api_name="learning_curve")
-    train.click(partial(train_now, settings), outputs=[stats, model], api_name="train").then(
-        partial(learning_curve, settings), outputs=curve, api_name=False
+    refresh.click(on_stats, outputs=[stats, model], api_name="stats").then(
+        on_curve, outputs=curve, api_name="learning_curve"
+    )
+    train.click(on_train, outputs=[stats, model], api_name="train").then(
+        on_curve, outputs=curve, api_name=False
     )
