@@ -247,3 +247,22 @@ def test_read_only_database_file_refuses_writes(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="cannot write clip database"):
             uri_manager.rate_clip(ids[0], 5)
     assert manager.get_clip(ids[0]) == before
+
+
+def test_unreachable_postgres_is_one_line_without_the_password(workspace: Workspace) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from kickclip.cli import app
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://kickclip:s3cret@127.0.0.1:{port}/clips"
+    result = CliRunner().invoke(app, ["stats", "--db", url])
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot open clip database")
+    assert "s3cret" not in result.stderr and f"kickclip:***@127.0.0.1:{port}" in lines[0]
+    assert workspace.unchanged()

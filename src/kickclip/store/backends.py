@@ -17,6 +17,7 @@ many machines rate into one store; row locks order concurrent writes.
 from __future__ import annotations
 
 import atexit
+import logging
 import sqlite3
 import threading
 import time
@@ -30,6 +31,10 @@ from kickclip.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+CONNECT_TIMEOUT_S = 10
+
+# The pool retries in the background and logs each failure; a command reports one line itself.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def is_postgres_url(location: object) -> bool:
@@ -207,24 +212,23 @@ class PostgresBackend:
         with _POOLS_LOCK:  # one pool per database and process, shared by every store object
             pool = _POOLS.get(url)
             if pool is None:
+                try:  # once directly: a wrong address fails now, with the server's reason
+                    psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+                except psycopg.Error as error:
+                    reason = " ".join(str(error).split())
+                    where = self.location
+                    raise StoreError(f"cannot open clip database {where}: {reason}") from None
                 if not _POOLS:
                     atexit.register(_close_pools)
                 pool = ConnectionPool(
                     url,
                     min_size=1,
                     max_size=8,
-                    open=False,
+                    open=True,
                     timeout=30,
-                    kwargs={"row_factory": _row_factory, "connect_timeout": 10},
+                    kwargs={"row_factory": _row_factory, "connect_timeout": CONNECT_TIMEOUT_S},
                     name="kickclip",
                 )
-                try:
-                    pool.open(wait=True, timeout=15)
-                except Exception as error:  # PoolTimeout carries no reason; ask once directly
-                    pool.close()
-                    raise StoreError(
-                        f"cannot open clip database {self.location}: {_reason(url, error)}"
-                    ) from None
                 _POOLS[url] = pool
         self.pool = pool
 
@@ -237,16 +241,6 @@ class PostgresBackend:
     def write(self) -> Iterator[_PostgresConnection]:
         with self.pool.connection() as conn, conn.transaction():
             yield _PostgresConnection(conn)
-
-
-def _reason(url: str, error: Exception) -> str:
-    import psycopg
-
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.Error as direct:
-        return " ".join(str(direct).split())
-    return str(error) or type(error).__name__
 
 
 def open_backend(location: str | Path) -> SqliteBackend | PostgresBackend:
