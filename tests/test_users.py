@@ -172,3 +172,29 @@ def test_auth_takes_several_logins_or_a_file(tmp_path: Path) -> None:
     for bad, message in ((["ana:1", "ana:2"], "named twice"), (["ana:1", "default:2"], "default")):
         with pytest.raises(InvalidInput, match=message):
             _logins(bad)
+
+
+def test_automatic_training_retrains_the_shared_model_only_when_due(tmp_path: Path) -> None:
+    from kickclip.learn.model_file import load_payload
+    from kickclip.rating import rate
+
+    manager, ids = fill_store(tmp_path / "clips.db", 70)
+    _rate_two_tastes(manager, ids[:60])  # 70 ratings: alice 20, bob 50
+    models = tmp_path / "models"
+    alice = RatingBasedTrainer(manager, models, user="alice")
+    alice.train_from_ratings()
+
+    def shared_learned() -> int:
+        return len(load_payload(models / "shared", manager.model_key())["training_data"]["ratings"])
+
+    assert shared_learned() == 70
+    for clip_id in ids[60:65]:  # alice's 5 new ratings retrain her model, not yet the shared one
+        outcome = rate(manager, alice, clip_id, 4)
+    assert outcome.trained and alice.get_training_progress()["rated_clips"] == 25
+    assert shared_learned() == 70
+    bob = RatingBasedTrainer(manager, models, user="bob")
+    bob.train_from_ratings(shared=False)  # bob's own model first, so his ratings count from it
+    assert shared_learned() == 70
+    for clip_id in ids[60:65]:  # 10 new in all: more than a tenth of 70
+        outcome = rate(manager, bob, clip_id, 2)
+    assert outcome.trained and shared_learned() == 80

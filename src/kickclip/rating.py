@@ -37,7 +37,7 @@ def rate(
     if not (auto_train and trainer.should_auto_train()):
         return RatingOutcome(record)
     try:
-        trained = trainer.train_from_ratings()
+        trained = trainer.train_from_ratings(shared=False)  # the shared one when due
     except (KickclipError, ValueError, ArithmeticError, OSError) as error:
         log.warning("auto-training failed after rating clip %s: %s", clip_id, error)
         return RatingOutcome(record, trained=False, training_error=str(error))

@@ -90,15 +90,29 @@ class RatingBasedTrainer:
         return None if payload is None else payload["model"]
 
     # --- training ----------------------------------------------------------------------------
-    def train_from_ratings(self, min_samples: int | None = None) -> bool:
+    def train_from_ratings(self, min_samples: int | None = None, *, shared: bool = True) -> bool:
         """Train on every clip this user rated; False (nothing written) when there are too
-        few. Once named users rate, the shared model is retrained from everyone's ratings too.
+        few. Once named users rate, the shared model is retrained from everyone's ratings too:
+        always when ``shared``, else only when enough new ratings came in (see
+        ``_shared_is_due``), since it is the largest training there is.
         """
         needed = self.min_samples if min_samples is None else int(min_samples)
         trained = self._train(self.manager.rated_clips(user=self.user), self.models_dir, needed)
-        if self.manager.users():
+        users = self.manager.users()
+        if users and (shared or self._shared_is_due(sum(users.values()))):
             self._train(self.manager.everyones_ratings(), self.root_dir / SHARED, needed)
         return trained
+
+    def _shared_is_due(self, named_ratings: int) -> bool:
+        """A tenth more ratings than the shared model learned from (at least
+        ``auto_train_every``): at 10,000 ratings a training takes over a minute, and retraining
+        it on every user's fifth rating would keep a core busy all day."""
+        payload = load_payload(self.root_dir / SHARED, self.key)
+        if payload is None:
+            return True
+        learned = len(payload["training_data"]["ratings"])
+        everyone = self.manager.count_rated_since(None) + named_ratings
+        return everyone - learned >= max(self.auto_train_every, learned // 10)
 
     def _train(self, clips: list[ClipRecord], models_dir: Path, needed: int) -> bool:
         started_at = utc_now()  # ratings after this count towards the next retrain

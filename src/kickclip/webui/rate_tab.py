@@ -101,7 +101,7 @@ def _train_in_background(settings: Settings) -> None:
         with _training:
             _, trainer = store(settings)
             if trainer.should_auto_train():
-                trainer.train_from_ratings()
+                trainer.train_from_ratings(shared=False)
 
     threading.Thread(target=work, daemon=True).start()
 
