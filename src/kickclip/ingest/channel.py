@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kickclip.errors import InvalidInput, SourceError, SourceUnreachable
+from kickclip.ingest.resolve import UNREACHABLE
 from kickclip.ingest.sources import (
     BARE_KICK,
     KICK_HOSTS,
@@ -110,17 +111,6 @@ def _moment(entry: dict[str, Any]) -> datetime | None:
     if isinstance(stamp, int | float):
         return datetime.fromtimestamp(stamp, UTC)
     return None
-
-
-UNREACHABLE = (
-    "unable to connect",
-    "connection",
-    "timed out",
-    "proxy",
-    "name or service",
-    "resolve",
-    "network is unreachable",
-)
 
 
 def _channel_error(slug: str, message: str) -> SourceError:

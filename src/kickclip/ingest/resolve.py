@@ -56,6 +56,18 @@ def _error_for(url: str, message: str) -> SourceError:
     return type(error)(shorten(str(error)))
 
 
+# Words of yt-dlp's (and the OS's) messages that mean the network, not the source, failed.
+UNREACHABLE = (
+    "unable to connect",
+    "connection",
+    "timed out",
+    "proxy",
+    "name or service",
+    "resolve",
+    "network is unreachable",
+)
+
+
 def _error_line(url: str, message: str) -> SourceError:
     text = _one_line(message)
     lowered = text.lower()
@@ -64,18 +76,7 @@ def _error_line(url: str, message: str) -> SourceError:
         return NotLive(f"{host}: the channel is not live right now ({text})")
     if any(k in lowered for k in ("login", "log in", "sign in", "subscriber", "members-only")):
         return LoginRequired(f"{host} requires a login for this stream: {text}")
-    if any(
-        k in lowered
-        for k in (
-            "unable to connect",
-            "connection",
-            "timed out",
-            "proxy",
-            "name or service",
-            "resolve",
-            "network is unreachable",
-        )
-    ):
+    if any(k in lowered for k in UNREACHABLE):
         return SourceUnreachable(f"cannot reach {host}: {text}")
     if "404" in lowered or "not found" in lowered:
         return SourceUnreachable(f"{host}: not found (HTTP 404): {text}")
