@@ -59,7 +59,7 @@ def _option(name: str, **extra: Any) -> Any:
 
 
 DbOption = Annotated[str, _option("db", metavar="PATH|URL")]
-UserOption = Annotated[str | None, _option("user")]
+UserOption = Annotated[str | None, _option("user", metavar="NAME")]
 ModelsOption = Annotated[Path, _option("models_dir")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
 
@@ -760,6 +760,7 @@ def _metric(value: float | None, digits: int = 2) -> str:
 def models(
     ctx: typer.Context,
     as_json: JsonOption = False,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
@@ -767,7 +768,7 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        listed = _trainer(_store(db), models_dir).versions()
+        listed = _trainer(_store(db), models_dir, user).versions()
     if as_json:
         _print_json(listed)
         return
@@ -790,12 +791,13 @@ def models(
 @models_app.command("use")
 def models_use(
     version: Annotated[int, typer.Argument(metavar="VERSION", help="See `kickclip models`.")],
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
     """Make a kept version the active model; the next retrain counts ratings from now."""
     with user_errors():
-        chosen = _trainer(_store(db), models_dir).use(version)
+        chosen = _trainer(_store(db), models_dir, user).use(version)
     out.print(
         f"Model version {chosen['version']} is active (trained on {chosen['n_ratings']} ratings)",
         highlight=False,
@@ -807,6 +809,7 @@ def models_compare(
     version_a: Annotated[int, typer.Argument(metavar="A")],
     version_b: Annotated[int, typer.Argument(metavar="B")],
     as_json: JsonOption = False,
+    user: UserOption = None,
     db: DbOption = SETTING_BY_NAME["db"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
@@ -815,7 +818,7 @@ def models_compare(
     Example: kickclip models compare 2 5
     """
     with user_errors():
-        result = _trainer(_store(db), models_dir).compare(version_a, version_b)
+        result = _trainer(_store(db), models_dir, user).compare(version_a, version_b)
     if as_json:
         _print_json(result)
         return
