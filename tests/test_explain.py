@@ -74,3 +74,30 @@ def test_why_panel_in_view_and_rate(workspace: Workspace) -> None:
     panel = why_markdown(settings, f"#{ids[-1]} · something")
     assert panel.startswith("**Why this clip**") and "rms_db_z_max" in panel
     assert "effect (stars)" in panel
+
+
+def test_explain_names_the_chat_token_the_analysis_saw(tmp_path) -> None:
+    import random
+    import re
+
+    import chatlog
+    from kickclip import pipeline
+    from kickclip.explain import explain
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager
+    from media import make_media
+
+    source = make_media(tmp_path / "s.mp4", duration_s=240, bursts=[(60, 62)])
+    rng = random.Random(0)
+    raw = chatlog.chatter(rng, 240, rate=1.0, crowd=60)
+    raw += chatlog.reaction(rng, 150, lag=5, people=25, kind="laugh")  # a joke: chat only
+    chat = chatlog.write_jsonl(tmp_path / "chat.jsonl", raw)
+    settings = Settings(
+        db=tmp_path / "clips.db", out=tmp_path / "clips", models_dir=tmp_path / "models"
+    )
+    result = pipeline.generate(str(source), settings.replace(clip_duration=10, top=3, chat=chat))
+    made = next(c for c in result.clips if c.highlight.clip_type == "chat")
+    token = re.search(r", ([A-Z!]+ ×\d+)$", made.highlight.reason).group(1)
+    manager = ClipManager(settings.db)
+    explanation = explain(manager, RatingBasedTrainer(manager, settings.models_dir), made.clip_id)
+    assert token in explanation.reason and "usually" in explanation.reason  # and its baseline

@@ -40,7 +40,7 @@ class Explanation:
 def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> Explanation:
     clip = manager.get_clip(clip_id)
     features = dict(clip.features)
-    reason = describe(features, clip.clip_type, baselines=True) or (
+    reason = _evidence(features, clip.clip_type, manager.reason(clip.id)) or (
         "detected before kickclip recorded its evidence"
     )
     model = trainer.model
@@ -63,3 +63,14 @@ def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> 
     )
     stars = round(1 + 4 * predicted, 2)
     return Explanation(clip.id, f"{reason}; your taste: {stars:.1f}★ predicted", stars, shown)
+
+
+def _evidence(features: dict[str, float], clip_type: str, kept: str | None) -> str:
+    """The evidence with its baselines, read from the features, plus what only the analysis
+    knew and the words kept when the clip was found carry (the chat's top token: ", KEKW
+    ×8"). Without kept words (clips from before they were kept), the features alone."""
+    detected = describe(features, clip_type, baselines=True)
+    plain = describe(features, clip_type)
+    if kept and kept.startswith(plain):
+        return detected + kept[len(plain) :]
+    return detected or kept or ""

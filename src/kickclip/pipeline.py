@@ -184,6 +184,7 @@ def _cut_and_register(
                 clip_type=highlight.clip_type,
                 features=highlight.features,
                 source_url=keys[0],
+                reason=highlight.detector_reason,
             )
         else:
             clip_id = manager.recut_clip(
@@ -193,6 +194,7 @@ def _cut_and_register(
                 cut.end_s,
                 highlight.score,
                 highlight.features,
+                reason=highlight.detector_reason,
             ).id
             for old in files_of(stored):
                 if old not in (cut.filepath, cut.thumbnail):

@@ -102,10 +102,22 @@ class Highlight:
     features: Mapping[str, float]
     heuristic_score: float | None = None  # the detector's own score, before any blending
     reason: str = ""  # why, in a few words: "loudness +13.0 dB, onsets 12.0σ"
+    evidence: str = ""  # the reason before the learned taste's verdict joined it (with_score)
 
     def with_score(self, score: float, reason: str | None = None) -> Highlight:
         heuristic = self.score if self.heuristic_score is None else self.heuristic_score
-        return replace(self, score=score, heuristic_score=heuristic, reason=reason or self.reason)
+        return replace(
+            self,
+            score=score,
+            heuristic_score=heuristic,
+            reason=reason or self.reason,
+            evidence=self.detector_reason,
+        )
+
+    @property
+    def detector_reason(self) -> str:
+        """What the detector (and the chat) saw, without the taste's verdict."""
+        return self.evidence or self.reason
 
     def to_json(self) -> dict[str, Any]:
         return {

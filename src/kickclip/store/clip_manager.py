@@ -310,8 +310,10 @@ class ClipManager:
         clip_type: str,
         features: Mapping[str, float],
         source_url: str | None = None,
+        reason: str | None = None,
     ) -> int:
-        """Store one clip in one transaction and return its id. The file need not exist yet."""
+        """Store one clip in one transaction and return its id. The file need not exist yet.
+        ``reason``: the detector's words for it, kept for ``explain``."""
         start, end, value, kind, clean = validate_clip(
             start_time, end_time, score, clip_type, features
         )
@@ -334,7 +336,9 @@ class ClipManager:
                     source_url,
                 ),
             )
-            return int(cursor.fetchall()[0][0])  # every row read: the statement is finished
+            clip_id = int(cursor.fetchall()[0][0])  # every row read: the statement is finished
+            _keep_reason(db, clip_id, reason)
+            return clip_id
 
     def rate_clip(
         self,
@@ -388,6 +392,7 @@ class ClipManager:
         end_time: float,
         score: float,
         features: Mapping[str, float],
+        reason: str | None = None,
     ) -> ClipRecord:
         """Point a stored clip at a new cut of its moment; its id, ratings and tags stay."""
         clip_id = _as_id(clip_id)
@@ -411,7 +416,13 @@ class ClipManager:
             ).rowcount
             if not updated:
                 raise ClipNotFound(clip_id)
+            _keep_reason(db, clip_id, reason)
         return self.get_clip(clip_id)
+
+    def reason(self, clip_id: int) -> str | None:
+        """The detector's words for the clip when it was found, if they were kept."""
+        rows = self._read("SELECT reason FROM clip_reasons WHERE clip_id = ?", (_as_id(clip_id),))
+        return rows[0][0] if rows else None
 
     def delete_clips(self, clip_ids: Iterable[int]) -> list[ClipRecord]:
         """Remove the rows (with their tags and every user's ratings) in one transaction; the
@@ -423,6 +434,7 @@ class ClipManager:
                 ("clip_tags", "clip_id"),
                 ("rating_confidence", "clip_id"),
                 ("ratings", "clip_id"),
+                ("clip_reasons", "clip_id"),
                 ("clips", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
@@ -630,6 +642,12 @@ class ClipManager:
             "chat_clips": by_type["chat"]["total"],
             "by_type": by_type,
         }
+
+
+def _keep_reason(db: Connection, clip_id: int, reason: str | None) -> None:
+    db.execute("DELETE FROM clip_reasons WHERE clip_id = ?", (clip_id,))
+    if reason:
+        db.execute("INSERT INTO clip_reasons (clip_id, reason) VALUES (?, ?)", (clip_id, reason))
 
 
 def read_model_key(db_path: str | Path) -> bytes | None:

@@ -137,6 +137,16 @@ def _ratings(db: Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS ratings_user ON ratings (user_name, rated_at)")
 
 
+def _clip_reasons(db: Connection) -> None:
+    """The detector's words for a clip when it was found ("chat ×4.0 its usual crowd, …, KEKW
+    ×8"): ``explain`` rebuilds most of them from the features, but not what only the
+    analysis knew, such as the token most of the chat used."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS clip_reasons "
+        "(clip_id INTEGER PRIMARY KEY, reason TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
@@ -146,6 +156,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0006_rating_confidence", _rating_confidence),
     ("0007_no_unique_filepath", _no_unique_filepath),
     ("0008_ratings", _ratings),
+    ("0009_clip_reasons", _clip_reasons),
 )
 
 
