@@ -11,19 +11,22 @@ Per condition, over seeds: recall of the jokes among the chat highlights (``--to
 without the chat among all highlights; precision of the chat highlights that score ≥ 0.5 (a
 true one reacts to a joke or a planted event); how many decoys a chat highlight in the top half
 covers. Then the cost: analysis time of a 10-minute stream with and without 50,000 messages an
-hour (8,333 messages), same run.
+hour (8,368 messages), same run; ``--timing-only`` measures only that.
 
-Usage: uv run python benchmarks/eval_chat.py [--seeds 3] [--quick]
+Usage: uv run python benchmarks/eval_chat.py [--seeds 3] [--quick] [--timing-only] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
+import statistics
 import sys
 import tempfile
 import time
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,8 +133,43 @@ def evaluate(condition: Condition, seeds: int, folder: Path) -> dict[str, float]
     }
 
 
-def cost(folder: Path, repeats: int = 3) -> tuple[float, float, int]:
-    """Seconds to analyze a 10-minute stream without and with 50,000 messages an hour."""
+STAGES = (  # the chat's own stages, and detection (it judges the chat's series too)
+    ("kickclip.chat.formats", "read_chat"),
+    ("kickclip.chat.features", "chat_for"),
+    ("kickclip.detect", "find_highlights"),
+)
+
+
+@contextmanager
+def stage_clock(spent: dict[str, float]):
+    """Adds the seconds spent in each of STAGES to ``spent`` while inside."""
+    originals = []
+    for module_name, name in STAGES:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+        originals.append((module, name, original))
+
+        def timed(*args, __original=original, __name=name, **kwargs):
+            started = time.perf_counter()
+            try:
+                return __original(*args, **kwargs)
+            finally:
+                spent[__name] = spent.get(__name, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed)
+    try:
+        yield spent
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+
+
+def cost(folder: Path, repeats: int = 5) -> dict[str, float]:
+    """Seconds to analyze a 10-minute stream without and with 50,000 messages an hour (best
+    of ``repeats`` each); what the chat adds, the median over the repeats of the difference
+    within each back-to-back pair (the best times of the two can fall in different spells of
+    load on a shared machine; a pair shares its spell); and the chat's own stages, timed
+    inside the runs (median): reading the log, its features, and what detection spends more."""
     duration = 600.0
     plan = realistic.plan_events(duration, 99, per_kind=2)
     stream = folder / "cost.mp4"
@@ -142,42 +180,73 @@ def cost(folder: Path, repeats: int = 3) -> tuple[float, float, int]:
     rng = random.Random(5)
     raw = chatlog.chatter(rng, duration, rate=50_000 / 3600, crowd=2000)
     chat = chatlog.write_jsonl(folder / "cost.jsonl", raw)
+    pipeline.analyze(str(stream), SETTINGS.replace(chat=chat))  # warm: imports, caches
     timings: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(repeats):
-        for use_chat in (False, True):
-            started = time.perf_counter()
-            pipeline.analyze(str(stream), SETTINGS.replace(chat=chat if use_chat else None))
-            timings[use_chat].append(time.perf_counter() - started)
-    return min(timings[False]), min(timings[True]), len(raw)
+    stages: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    for repeat in range(repeats):
+        for use_chat in (False, True) if repeat % 2 == 0 else (True, False):
+            with stage_clock({}) as spent:
+                started = time.perf_counter()
+                pipeline.analyze(str(stream), SETTINGS.replace(chat=chat if use_chat else None))
+                timings[use_chat].append(time.perf_counter() - started)
+            stages[use_chat].append(spent)
+    pairs = list(zip(stages[False], stages[True], strict=True))
+    return {
+        "without": min(timings[False]),
+        "with": min(timings[True]),
+        "added": statistics.median(b - a for a, b in zip(*timings.values(), strict=True)),
+        "read": statistics.median(b["read_chat"] for _, b in pairs),
+        "features": statistics.median(b["chat_for"] for _, b in pairs),
+        "detect": statistics.median(b["find_highlights"] - a["find_highlights"] for a, b in pairs),
+        "own": statistics.median(
+            b["read_chat"] + b["chat_for"] + b["find_highlights"] - a["find_highlights"]
+            for a, b in pairs
+        ),
+        "messages": len(raw),
+    }
+
+
+def detection(conditions: tuple[Condition, ...], seeds: int, folder: Path) -> None:
+    print(f"{seeds} seeds × 3 jokes per condition; 15-minute streams, LibriVox talk\n")
+    print(
+        "| condition | jokes found with chat | without chat | precision (score ≥ 0.5) "
+        "| chat highlights ≥ 0.5 per stream | decoys in the top half |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for condition in conditions:
+        r = evaluate(condition, seeds, folder)
+        print(
+            f"| {condition.name} | {r['recall_with']:.2f} | {r['recall_without']:.2f} | "
+            f"{r['precision']:.2f} | {r['confident']:.1f} | "
+            f"{r['decoys']} of {r['decoy_total']} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one seed, two conditions")
+    parser.add_argument("--timing-only", action="store_true", help="only the cost, no detection")
+    parser.add_argument("--repeats", type=int, default=5, help="cost: best of this many runs")
     args = parser.parse_args()
     conditions = CONDITIONS[:2] if args.quick else CONDITIONS
     seeds = 1 if args.quick else args.seeds
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        print(f"{seeds} seeds × 3 jokes per condition; 15-minute streams, LibriVox talk\n")
+        if not args.timing_only:
+            detection(conditions, seeds, folder)
+        c = cost(folder, args.repeats)
+        n, plain = c["messages"], c["without"]
         print(
-            "| condition | jokes found with chat | without chat | precision (score ≥ 0.5) "
-            "| chat highlights ≥ 0.5 per stream | decoys in the top half |"
-        )
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for condition in conditions:
-            r = evaluate(condition, seeds, folder)
-            print(
-                f"| {condition.name} | {r['recall_with']:.2f} | {r['recall_without']:.2f} | "
-                f"{r['precision']:.2f} | {r['confident']:.1f} | "
-                f"{r['decoys']} of {r['decoy_total']} |"
-            )
-        plain, chatty, messages = cost(folder)
-        print(
-            f"\nCost: 10-minute stream, {messages} messages (50,000 an hour): analysis "
-            f"{plain:.2f} s without chat, {chatty:.2f} s with it "
-            f"(+{100 * (chatty - plain) / plain:.1f} %), best of 3."
+            f"\nCost: 10-minute stream, {n} messages (50,000 an hour): analysis "
+            f"{plain:.2f} s without chat, {c['with']:.2f} s with it (best of {args.repeats}); "
+            f"the chat adds {1000 * c['added']:.0f} ms, +{100 * c['added'] / plain:.1f} %, "
+            f"{1e6 * c['added'] / n:.1f} µs a message (median of {args.repeats} back-to-back "
+            f"pairs).\nThe chat's own stages, timed inside the runs (median): reading the log "
+            f"{1000 * c['read']:.0f} ms, its features {1000 * c['features']:.0f} ms, detection "
+            f"{1000 * c['detect']:+.0f} ms: {1000 * c['own']:.0f} ms, "
+            f"+{100 * c['own'] / plain:.1f} % of the best analysis without chat, "
+            f"{1e6 * c['own'] / n:.1f} µs a message."
         )
 
 

@@ -15,7 +15,13 @@ import chatlog
 from conftest import Workspace
 from kickclip import pipeline
 from kickclip.chat import ChatMessage
-from kickclip.chat.features import DEFAULT_LAG_S, audience_lag, chat_series, reactions
+from kickclip.chat.features import (
+    DEFAULT_LAG_S,
+    Reactions,
+    audience_lag,
+    chat_series,
+    reactions,
+)
 from kickclip.chat.formats import parse_chat, read_chat
 from kickclip.cli import app
 from kickclip.errors import ChatError
@@ -151,6 +157,35 @@ def test_spam_is_not_a_reaction() -> None:
     assert {m.user for m in kept} == {"spammer", "bob", "cy"}
     series = chat_series(messages, 600, 0.5)
     assert series.values["chat_users"].max() <= 2  # the flood is one person
+
+
+def test_each_message_is_read_by_the_rules_though_all_are_read_at_once() -> None:
+    """Texts are read joined and per distinct chunk: tricky texts still get the per-text rules
+    (commands, greetings, laughter as a whole word, clip-it, shouting; out of ASCII too)."""
+    cases = [  # text, kept, laughs, clip it, shouts
+        ("KEKW", True, True, False, True),
+        ("don't lol", True, True, False, False),
+        ("naïve KEKW", True, True, False, False),  # 4 capitals of 8 ASCII letters
+        ("Σ lol", True, True, False, False),
+        ("lolipop", True, False, False, False),
+        ("eclipse", True, False, False, False),
+        ("clip's good", True, False, True, False),
+        ("!clip", True, False, True, False),
+        ("  !uptime", False, False, False, False),
+        ("o/", False, False, False, False),
+        ("hi hi 😂", False, False, False, False),
+        ("😂", True, True, False, False),
+        ("NO WAY!!", True, False, False, True),
+        ("lol\x00 again", True, True, False, False),
+        ("   ", False, False, False, False),
+    ]
+    messages = [ChatMessage(float(i), f"user{i}", text) for i, (text, *_) in enumerate(cases)]
+    kept = [case for case in cases if case[1]]
+    assert [m.text for m in reactions(messages)] == [case[0] for case in kept]
+    read = Reactions(messages)
+    assert read.laugh.tolist() == [case[2] for case in kept]
+    assert read.clip.tolist() == [case[3] for case in kept]
+    assert read.shout.tolist() == [case[4] for case in kept]
 
 
 def test_audience_lag_is_found_from_the_sound() -> None:

@@ -23,11 +23,9 @@ much; ``chat_rate`` is kept as a feature for the learner, not as evidence.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain
 
 import numpy as np
 
@@ -41,12 +39,14 @@ LAG_RANGE_S = (2.0, 15.0)
 MIN_LAG_CORRELATION = 0.15
 MIN_TOKEN_PEOPLE = 3
 FLOOD_TOKENS = 64  # tokens followed for floods: those most people used
-LAUGHTER = re.compile(  # a whole word anywhere in the message
-    r"(?<!\w)(kekw|kek|lul|lulw|omegalul|lol+|lmao+|rofl|xd+|haha+|hehe+|icant|kekl|pepelaugh)"
-    r"(?!\w)|😂|🤣",
-    re.I,
-)
+LAUGH_WORDS = r"kekw|kek|lul|lulw|omegalul|lol+|lmao+|rofl|xd+|haha+|hehe+|icant|kekl|pepelaugh"
+LAUGHTER = re.compile(rf"(?<!\w)({LAUGH_WORDS})(?!\w)|😂|🤣", re.I)  # a whole word anywhere
 CLIP_IT = re.compile(r"\b(clip(ped|ping)?( (it|that|this))?)\b|^!clip\b", re.I)
+# In ASCII text, LAUGHTER and CLIP_IT match exactly where a part of a token between apostrophes
+# (a whole run of word characters), lowercase, is one of these: so they are read once per
+# distinct chunk of text (see _Read); texts out of ASCII are searched with the expressions.
+_LAUGH_WORD = re.compile(LAUGH_WORDS)
+_CLIP_WORDS = frozenset(["clip", "clipped", "clipping"])
 GREETINGS = frozenset(
     [
         "hi",
@@ -170,71 +170,155 @@ STOPWORDS = frozenset(
 PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # not tokens of a flood
 
 
-def _tokens(text: str) -> list[str]:
-    return TOKEN.findall(text.lower())
-
-
-def _steady_posters(messages: Sequence[ChatMessage]) -> set[str]:
-    """Accounts posting at a near-constant period (4+ messages, gaps over 5 s varying under
-    10 %): timers and bots without a known name."""
-    names: dict[str, int] = {}
-    who = np.array([names.setdefault(m.user, len(names)) for m in messages], dtype=int)
+def _steady(who: np.ndarray, t: np.ndarray, names: int) -> np.ndarray:
+    """Per account (index into ``names``): does it post at a near-constant period?"""
     if not len(who):
-        return set()
-    t = np.array([m.t for m in messages], dtype=float)
+        return np.zeros(names, dtype=bool)
     order = np.lexsort((t, who))
     who, t = who[order], t[order]
     same = who[1:] == who[:-1]
     gaps, owner = np.diff(t)[same], who[1:][same]
-    count = np.bincount(owner, minlength=len(names))
-    mean = np.bincount(owner, gaps, minlength=len(names)) / np.maximum(count, 1)
+    count = np.bincount(owner, minlength=names)
+    mean = np.bincount(owner, gaps, minlength=names) / np.maximum(count, 1)
     spread = np.sqrt(
-        np.maximum(
-            np.bincount(owner, gaps**2, minlength=len(names)) / np.maximum(count, 1) - mean**2, 0
-        )
+        np.maximum(np.bincount(owner, gaps**2, minlength=names) / np.maximum(count, 1) - mean**2, 0)
     )
-    steady = (count >= 3) & (mean > 5) & (spread < 0.1 * mean)
-    by_index = {index: name for name, index in names.items()}
-    return {by_index[int(i)] for i in np.flatnonzero(steady)}
+    return (count >= 3) & (mean > 5) & (spread < 0.1 * mean)
+
+
+def reactions(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """The messages that are people reacting (see the module's text)."""
+    return [messages[int(i)] for i in _Read(messages).kept]
+
+
+# The texts are read joined: between two texts, a character that no text holds (not a space).
+_SEPARATORS = "\x00\x01\x02\x03\x04\x05\x06\x07\x08"
+
+
+def _separator(texts: list[str]) -> str:
+    whole = "".join(texts)
+    for sep in _SEPARATORS:
+        if sep not in whole:
+            return sep
+    code = 0xE000  # the private use area
+    while chr(code) in whole:
+        code += 1
+    return chr(code)
+
+
+def _flags(items: list, test) -> np.ndarray:
+    return np.fromiter(map(test, items), dtype=bool, count=len(items))
+
+
+class _Read:
+    """A chat read with no Python work per message but gathering its fields, and per distinct
+    name and per distinct chunk of text between spaces: which messages are reactions, and per
+    reaction its person, kinds and the tokens of floods it holds (the rules: see the module's
+    text)."""
+
+    def __init__(self, messages: Sequence[ChatMessage]) -> None:
+        n = len(messages)
+        t = np.array([message.t for message in messages], dtype=float)
+        users = [message.user for message in messages]
+        index = {name: i for i, name in enumerate(dict.fromkeys(users))}
+        who = np.fromiter(map(index.__getitem__, users), dtype=np.int64, count=n)
+        names = list(index)
+        unwanted = _flags(  # no name, a known bot, or posting at a steady period
+            names, lambda name: not (u := name.strip().lower()) or u in KNOWN_BOTS
+        ) | _steady(who, t, len(names))
+        said = np.array([message.kind == "message" for message in messages], dtype=bool)
+        candidate = np.flatnonzero(said & ~unwanted[who])
+        texts = [message.text for message in messages]
+        if len(candidate) < n:
+            texts = [texts[i] for i in candidate.tolist()]
+        m = len(texts)
+
+        # The texts cut at spaces into chunks, each read once however often it occurs; a
+        # chunk's tokens are those of the text (TOKEN.findall(text.lower())) in it, since no
+        # token and no lowercasing spans a space. The separator is a chunk of its own.
+        sep = _separator(texts)
+        chunks = f" {sep} ".join(texts).split()
+        distinct = list(dict.fromkeys(chunks))
+        chunk_id = {chunk: i for i, chunk in enumerate(distinct)}
+        where = np.fromiter(map(chunk_id.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+        vocabulary: dict[str, int] = {}  # the tokens of floods, in the order the chat used them
+        table = [_chunk(chunk, vocabulary) if chunk != sep else _APART for chunk in distinct]
+        (sizes, words, others, bang, laughs, clips, upper, lower, shouts, flood_tokens) = (
+            (list(column) for column in zip(*table, strict=True)) if table else ([],) * 10
+        )
+        separators = np.array([chunk == sep for chunk in distinct], dtype=bool)[where]
+        of = np.cumsum(separators)[~separators]  # each chunk's text
+        where = where[~separators]
+
+        def total(values: list) -> np.ndarray:
+            """Per text, the sum of its chunks' values."""
+            return np.bincount(of, np.asarray(values, dtype=float)[where], minlength=m)
+
+        count = total(sizes)
+        greeting = (count <= 6) & (total(words) > 0) & (total(others) == 0)
+        for i in np.flatnonzero((count > 0) & (count <= 6) & (total(words) == 0)).tolist():
+            greeting[i] = texts[i].strip() in GREETINGS  # "o/": the whole text
+        # A command: the text starts with "!", that is its first chunk's first token is "!".
+        first = np.minimum(np.searchsorted(of, np.arange(m)), max(len(of) - 1, 0))
+        command = (count > 0) & np.asarray(bang, dtype=bool)[where[first]] if len(of) else count > 0
+        laugh, clip = total(laughs) > 0, total(clips) > 0
+        for i in np.flatnonzero(~_flags(texts, str.isascii)).tolist():
+            # Out of ASCII, where per token is not exactly the expression: the expression.
+            laugh[i] = LAUGHTER.search(texts[i]) is not None
+            clip[i] = CLIP_IT.search(texts[i]) is not None
+        keep = (count > 0) & ~greeting & ~(command & ~clip)
+        up, low = total(upper), total(lower)
+        shout = (total(shouts) > 0) | ((up + low >= 3) & (up > 0.6 * (up + low)))
+
+        self.kept = candidate[keep]  # indices into messages
+        self.t = t[self.kept]
+        self.person = who[self.kept]
+        self.laugh, self.clip, self.shout = laugh[keep], clip[keep], shout[keep]
+        # Each occurrence of a flood's token in a reaction: its token and its reaction.
+        inside = keep[of]
+        held = np.fromiter(map(len, flood_tokens), dtype=np.int64, count=len(flood_tokens))
+        flat = np.fromiter(chain.from_iterable(flood_tokens), dtype=np.int64)
+        chunk, size = where[inside], held[where[inside]]
+        ends = np.cumsum(size)
+        offsets = (np.cumsum(held) - held)[chunk]
+        self.token = flat[
+            np.repeat(offsets - ends + size, size) + np.arange(ends[-1] if len(ends) else 0)
+        ]
+        self.reaction = np.repeat((np.cumsum(keep) - 1)[of[inside]], size)
+        self.vocabulary = list(vocabulary)
+        self.names = len(names)
 
 
 _NO_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NO_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _is_shout(text: str) -> bool:
-    upper = len(text) - len(text.translate(_NO_UPPER))
-    lower = len(text) - len(text.translate(_NO_LOWER))
-    return "!!" in text or (upper + lower >= 3 and upper > 0.6 * (upper + lower))
+_APART = (0, 0, 0, False, False, False, 0, 0, False, [])  # the separator's row: nothing
 
 
-def _is_greeting(text: str, tokens: list[str]) -> bool:
-    """ "hi hi", "hey o/", "o/": every word a greeting (an emoji alone is a reaction)."""
+def _chunk(chunk: str, vocabulary: dict[str, int]) -> tuple:
+    """What a chunk of text between spaces adds to its text: its tokens, words (and not
+    greetings), whether its first token is "!", laughter, clip-it, ASCII capitals and small
+    letters, "!!", and the tokens of floods in it (numbered in ``vocabulary``)."""
+    tokens = TOKEN.findall(chunk.lower())
     words = [token for token in tokens if token.isalnum() and len(token) > 1]
-    return all(word in GREETINGS for word in words) if words else text in GREETINGS
-
-
-def reactions(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-    """The messages that are people reacting (see the module's text)."""
-    return [message for message, _ in _reacting(messages)]
-
-
-def _reacting(messages: Sequence[ChatMessage]) -> list[tuple[ChatMessage, list[str]]]:
-    """The reactions, each with its tokens (read once)."""
-    steady = _steady_posters(messages)
-    kept = []
-    for message in messages:
-        user = message.user.strip().lower()
-        text = message.text.strip()
-        if message.kind != "message" or not user or user in KNOWN_BOTS or message.user in steady:
-            continue
-        tokens = TOKEN.findall(text.lower())
-        if not tokens or (len(tokens) <= 6 and _is_greeting(text, tokens)):
-            continue
-        if text.startswith("!") and not CLIP_IT.search(text):
-            continue
-        kept.append((message, tokens))
-    return kept
+    parts = [part for token in tokens for part in token.split("'")]  # whole runs of \w, ASCII
+    return (
+        len(tokens),
+        len(words),
+        sum(word not in GREETINGS for word in words),
+        tokens[0] == "!",
+        any(map(_LAUGH_WORD.fullmatch, parts)),
+        any(map(_CLIP_WORDS.__contains__, parts)),
+        len(chunk) - len(chunk.translate(_NO_UPPER)),
+        len(chunk) - len(chunk.translate(_NO_LOWER)),
+        "!!" in chunk,
+        [
+            vocabulary.setdefault(token, len(vocabulary))
+            for token in dict.fromkeys(tokens)
+            if token not in PUNCTUATION and token not in STOPWORDS
+        ],
+    )
 
 
 class Reactions:
@@ -242,35 +326,34 @@ class Reactions:
     reaction it is; ``series`` then bins them for any lag (the lag search reads them twice)."""
 
     def __init__(self, messages: Sequence[ChatMessage]) -> None:
-        people: dict[str, int] = {}
-        times, persons, laugh, clip, shout = [], [], [], [], []
-        used: set[tuple[str, int]] = set()  # (token, person): who used which token
-        token_sets: list[set[str]] = []
-        for message, tokens in _reacting(messages):
-            person = people.setdefault(message.user, len(people))
-            times.append(message.t)
-            persons.append(person)
-            text = message.text
-            laugh.append(LAUGHTER.search(text) is not None)
-            clip.append(CLIP_IT.search(text) is not None)
-            shout.append(_is_shout(text))
-            words = set(tokens) - PUNCTUATION - STOPWORDS
-            token_sets.append(words)
-            used.update(zip(words, repeat(person)))
-        self.t = np.array(times, dtype=float)
-        self.person = np.array(persons, dtype=int)
-        self.people = len(people)
-        self.laugh, self.clip = np.array(laugh, dtype=bool), np.array(clip, dtype=bool)
-        self.shout = np.array(shout, dtype=bool)
-        # Floods: the tokens most people used, each with the messages that hold it.
-        most = Counter(map(itemgetter(0), used)).most_common(FLOOD_TOKENS)
-        self.flood_tokens = [token for token, _ in most]
-        followed = set(self.flood_tokens)
-        messages_with: dict[str, list[int]] = defaultdict(list)
-        for index, words in enumerate(token_sets):
-            for token in words & followed:
-                messages_with[token].append(index)
-        self.flood_messages = [np.array(messages_with[t], dtype=int) for t in self.flood_tokens]
+        read = _Read(messages)
+        self.t, self.person = read.t, read.person
+        self.people = int(np.count_nonzero(np.bincount(self.person)))
+        self.laugh, self.clip, self.shout = read.laugh, read.clip, read.shout
+        # Floods: the tokens most people used (of as many, the one the chat used first), each
+        # with the reactions that hold it.
+        token, reaction = read.token, read.reaction
+        persons = self._persons = np.int64(max(read.names, 1))  # person ids: below this
+        pairs = np.sort(token * persons + self.person[reaction])  # who used which token
+        pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
+        users = np.bincount(pairs // persons, minlength=len(read.vocabulary))
+        used = np.flatnonzero(users)
+        followed = used[np.argsort(-users[used], kind="stable")][:FLOOD_TOKENS]
+        self.flood_tokens = [read.vocabulary[i] for i in followed.tolist()]
+        small = np.int16 if len(followed) < 2**15 else np.int64  # int16: a quicker sort
+        rank = np.full(len(read.vocabulary), -1, dtype=small)
+        rank[followed] = np.arange(len(followed))
+        holds = rank[token] >= 0
+        ranks, reaction = rank[token[holds]], reaction[holds]
+        order = np.argsort(ranks, kind="stable")  # by token, then reaction (already in order)
+        ranks, reaction = ranks[order], reaction[order]
+        once = np.ones(len(ranks), dtype=bool)
+        once[1:] = (ranks[1:] != ranks[:-1]) | (reaction[1:] != reaction[:-1])
+        self._flood_rank, self._flood_reaction = ranks[once].astype(np.int64), reaction[once]
+        bounds = np.searchsorted(self._flood_rank, np.arange(len(followed) + 1))
+        self.flood_messages = [
+            self._flood_reaction[bounds[k] : bounds[k + 1]] for k in range(len(followed))
+        ]
 
     def top_token(self, start_s: float, end_s: float) -> tuple[str, int] | None:
         """The token most different people used in [start_s, end_s), and how many (at least
@@ -283,45 +366,69 @@ class Reactions:
                 best = (token, people)
         return best
 
-    def series(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> FeatureSeries:
-        """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
+    def _binned(self, duration_s: float, hop_s: float, lag_s: float):
         bins = max(1, int(np.ceil(duration_s / hop_s)))
         width = max(1, round(REACTION_S / hop_s))
         at = np.floor((self.t - lag_s) / hop_s).astype(int)  # the moment each reacts to
         inside = (at >= 0) & (at < bins + width)
+        return bins, width, at, inside
 
-        def distinct(keys: np.ndarray, where: np.ndarray) -> np.ndarray:
-            """Per bin b: how many different keys occur in [b, b + width)."""
-            return _distinct(keys[where & inside], at[where & inside], bins, width)
+    def users(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> np.ndarray:
+        """``chat_users`` alone (the lag search reads only it)."""
+        bins, width, at, inside = self._binned(duration_s, hop_s, lag_s)
+        return _distinct(self.person[inside], at[inside], bins, width)
 
-        everyone = np.ones(len(at), dtype=bool)
-        people = distinct(self.person, everyone)
+    def series(self, duration_s: float, hop_s: float, lag_s: float = 0.0) -> FeatureSeries:
+        """The chat's reaction series (module text); value at ``t`` reads ``[t + lag_s, …)``."""
+        bins, width, at, inside = self._binned(duration_s, hop_s, lag_s)
+
+        def distinct(where: np.ndarray) -> np.ndarray:
+            """Per bin b: how many different people of ``where`` occur in [b, b + width)."""
+            return _distinct(self.person[where & inside], at[where & inside], bins, width)
+
+        people = _distinct(self.person[inside], at[inside], bins, width)
         counts = np.bincount(at[inside], minlength=bins + width).astype(float)
         csum = np.concatenate([[0.0], np.cumsum(counts)])
         rate = csum[np.arange(bins) + width] - csum[np.arange(bins)]
-        flood = np.zeros(bins)
-        for messages in self.flood_messages:
-            where = np.zeros(len(at), dtype=bool)
-            where[messages] = True
-            flood = np.maximum(flood, distinct(self.person, where))
+        # Floods: per token, how many people used it; the most of any token.
+        rows, reaction = self._flood_rank, self._flood_reaction
+        inner = inside[reaction]
+        flood = _distinct(
+            rows[inner] * np.int64(self._persons) + self.person[reaction[inner]],
+            at[reaction[inner]],
+            bins,
+            width,
+            rows=(rows[inner], len(self.flood_tokens)),
+        )
         values = {
             "chat_users": people,
             "chat_rate": rate,
-            "chat_laugh": distinct(self.person, self.laugh),
+            "chat_laugh": distinct(self.laugh),
             "chat_flood": flood,
-            "chat_clip": distinct(self.person, self.clip),
+            "chat_clip": distinct(self.clip),
             "chat_caps": np.divide(
-                distinct(self.person, self.shout), people, out=np.zeros(bins), where=people > 0
+                distinct(self.shout), people, out=np.zeros(bins), where=people > 0
             ),
         }
         return FeatureSeries("chat", hop_s, values)
 
 
-def _distinct(keys: np.ndarray, at: np.ndarray, bins: int, width: int) -> np.ndarray:
+ROW_CELLS = 1 << 22  # per block of rows of _distinct: bins x rows, at most
+
+
+def _distinct(
+    keys: np.ndarray,
+    at: np.ndarray,
+    bins: int,
+    width: int,
+    rows: tuple[np.ndarray, int] | None = None,
+) -> np.ndarray:
     """Per bin b, the number of different keys with an occurrence in [b, b + width).
 
     An occurrence at m covers the bins (m - width, m]; a key's covers are merged by starting
     each after the previous occurrence of the same key, so a key counts once per bin.
+    With ``rows`` (each occurrence's row, and how many rows): per bin, the most of any row's
+    count (each key in one row only).
     """
     if not len(keys):
         return np.zeros(bins)
@@ -332,10 +439,24 @@ def _distinct(keys: np.ndarray, at: np.ndarray, bins: int, width: int) -> np.nda
     first = np.maximum(np.maximum(at - width + 1, previous + 1), 0)
     last = np.minimum(at, bins - 1)
     keep = first <= last
-    diff = np.zeros(bins + 1)
-    np.add.at(diff, first[keep], 1.0)
-    np.add.at(diff, last[keep] + 1, -1.0)
-    return np.cumsum(diff)[:bins]
+    first, last = first[keep], last[keep] + 1
+    if rows is None:
+        diff = np.bincount(first, minlength=bins + 1) - np.bincount(last, minlength=bins + 1)
+        return np.cumsum(diff)[:bins].astype(float)
+    row, count = rows[0][order][keep], rows[1]
+    most = np.zeros(bins)
+    block = max(1, ROW_CELLS // (bins + 1))
+    for low in range(0, count, block):
+        high = min(low + block, count)
+        mine = (row >= low) & (row < high)
+        cells = (high - low) * (bins + 1)
+        offset = (row[mine] - low) * (bins + 1)
+        diff = np.bincount(offset + first[mine], minlength=cells) - np.bincount(
+            offset + last[mine], minlength=cells
+        )
+        counts = np.cumsum(diff.reshape(high - low, bins + 1), axis=1)[:, :bins]
+        most = np.maximum(most, counts.max(axis=0))
+    return most
 
 
 def chat_series(
@@ -398,8 +519,8 @@ def chat_for(messages: Sequence[ChatMessage], features: Features) -> Chat:
     lag_s = DEFAULT_LAG_S
     chat = Reactions(messages)
     if features.audio is not None and "rms_db" in features.audio.values:
-        raw = chat.series(features.duration_s, hop_s)
+        users = chat.users(features.duration_s, hop_s)
         sound = _sound_rise(np.asarray(features.audio.values["rms_db"], float), hop_s)
         offset = round(features.audio.start_s / hop_s)
-        lag_s = audience_lag(raw.values["chat_users"][offset:], sound, hop_s)
+        lag_s = audience_lag(users[offset:], sound, hop_s)
     return Chat(chat.series(features.duration_s, hop_s, lag_s=lag_s), lag_s, chat)

@@ -17,9 +17,11 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import count
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +135,10 @@ def _from_record(record: Any, clock: _Clock) -> list[ChatMessage]:
     return [_simple(record, clock)]
 
 
-def _records(text: str, name: str) -> Iterator[tuple[str, Any]]:
-    """(where, record) pairs: "line 3" for JSON lines and CSV, "record 3" for a JSON array."""
+def _records(text: str, name: str) -> tuple[str, Iterable[int], Iterable[Any]]:
+    """(where, numbers, records): where and the numbers name a record in an error ("line 3"
+    for JSON lines and CSV, "record 3" for a JSON array). The records are a list when the
+    whole text was read at once, else they are read one by one as they are asked for."""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
         try:
@@ -142,31 +146,22 @@ def _records(text: str, name: str) -> Iterator[tuple[str, Any]]:
         except json.JSONDecodeError:
             whole = None
         if isinstance(whole, list):
-            yield from ((f"record {i}", r) for i, r in enumerate(whole, start=1))
-            return
+            return "record", count(1), whole
         if isinstance(whole, Mapping):
             messages = whole.get("data", whole).get("messages") if "data" in whole else None
             if isinstance(messages, list):  # a page of Kick's chat history
-                yield from ((f"message {i}", r) for i, r in enumerate(messages, start=1))
-                return
-            yield "record 1", whole
-            return
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        try:  # JSON lines read at once; line by line only to name a bad one
-            records = json.loads("[" + ",".join(line for _, line in lines) + "]")
-        except json.JSONDecodeError:
-            records = None
-        if records is not None and len(records) == len(lines):
-            yield from (
-                (f"line {n}", record) for (n, _), record in zip(lines, records, strict=True)
-            )
-            return
-        for number, line in lines:
-            try:
-                yield f"line {number}", json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ChatError(f"{name}, line {number}: not JSON ({error.msg})") from None
-        return
+                return "message", count(1), messages
+            return "record", count(1), [whole]
+        lines = text.rstrip().splitlines()
+        records = _json_array(lines)  # JSON lines read at once; line by line only to name a bad one
+        if records is not None:
+            return "line", count(1), records
+        numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+        records = _json_array([line for _, line in numbered])
+        numbers = [n for n, _ in numbered]
+        if records is not None:
+            return "line", numbers, records
+        return "line", numbers, (_json_line(line, n, name) for n, line in numbered)
     reader = csv.DictReader(io.StringIO(text))
     columns = set(reader.fieldnames or ())
     if not ({"t", "time"} & columns and {"user", "text"} <= columns):
@@ -174,8 +169,58 @@ def _records(text: str, name: str) -> Iterator[tuple[str, Any]]:
             f"{name}: not a chat log (JSON lines, a JSON array, or CSV with the columns "
             "t or time, user, text)"
         )
-    for number, row in enumerate(reader, start=2):
-        yield f"line {number}", {k: v for k, v in row.items() if k and v not in ("", None)}
+    rows = ({k: v for k, v in row.items() if k and v not in ("", None)} for row in reader)
+    return "line", count(2), rows
+
+
+def _json_array(lines: list[str]) -> list | None:
+    """The lines, each one JSON value, read at once; None if they are not that."""
+    try:
+        records = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:
+        return None
+    return records if len(records) == len(lines) else None
+
+
+def _json_line(line: str, number: int, name: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ChatError(f"{name}, line {number}: not JSON ({error.msg})") from None
+
+
+def _simple_log(records: list, offset_s: float) -> list[ChatMessage] | None:
+    """The usual log, every record {"t": seconds, "user": text, "text": text} (a "kind" if
+    any), read column by column: as ``_simple`` would, but without its calls per record.
+    None if any record is not of that shape (each is then read by ``_from_record``)."""
+    if set(map(type, records)) != {dict}:
+        return None
+    keys = set().union(*records)
+    if "replayChatItemAction" in keys or {"content", "created_at"} <= keys:
+        return None
+    times = [record.get("t") for record in records]
+    users = [record.get("user") for record in records]
+    texts = [record.get("text") for record in records]
+    kinds = [record.get("kind") for record in records]
+    if not (
+        set(map(type, times)) <= {int, float}
+        and set(map(type, users)) == {str}
+        and set(map(type, texts)) == {str}
+        and set(map(type, kinds)) <= {str, type(None)}
+    ):
+        return None
+    seconds = list(map(float, times))
+    if not all(map(math.isfinite, seconds)):
+        return None
+    return list(
+        map(
+            ChatMessage,
+            [t + offset_s for t in seconds],
+            users,
+            texts,
+            [kind or "message" for kind in kinds],
+        )
+    )
 
 
 def parse_chat(
@@ -183,16 +228,19 @@ def parse_chat(
 ) -> list[ChatMessage]:
     """Every message of a chat log, sorted by time."""
     clock = _Clock(media_start, offset_s)
-    messages: list[ChatMessage] = []
-    for where, record in _records(text, name):
-        try:
-            messages += _from_record(record, clock)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
-            raise ChatError(f"{name}, {where}: {reason}") from None
+    where, numbers, records = _records(text, name)
+    messages = _simple_log(records, offset_s) if isinstance(records, list) else None
+    if messages is None:
+        messages = []
+        for number, record in zip(numbers, records, strict=False):  # numbers may go on
+            try:
+                messages += _from_record(record, clock)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
+                raise ChatError(f"{name}, {where} {number}: {reason}") from None
     if clock.first:  # ISO times with no known start: from the earliest message
         messages = [replace(m, t=m.t - clock.first) for m in messages]
-    return sorted(messages, key=lambda message: message.t)
+    return sorted(messages, key=attrgetter("t"))
 
 
 def read_chat(
