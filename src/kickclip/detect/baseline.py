@@ -18,7 +18,6 @@ and a moment with neither (a very short file) by the whole file.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,14 +59,25 @@ def _side_stats(
         last = min(first + CHUNK, n)
         offset = 2 * gap + side + 1
         for k, rows in enumerate((windows[first:last], windows[first + offset : last + offset])):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the edges
-                median = np.nanmedian(rows, axis=1)
-                mad = np.nanmedian(np.abs(rows - median[:, None]), axis=1)
-            long_enough = np.sum(~np.isnan(rows), axis=1) >= min_count
+            count = np.sum(~np.isnan(rows), axis=1)
+            median = _row_medians(rows, count)
+            mad = _row_medians(np.abs(rows - median[:, None]), count)
+            long_enough = count >= min_count
             out[2 * k][first:last] = np.where(long_enough, median, np.nan)
             out[2 * k + 1][first:last] = np.where(long_enough, mad, np.nan)
     return out[0], out[1], out[2], out[3]
+
+
+def _row_medians(rows: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(rows, axis=1)`` (``count``: the values per row that are not NaN), by one
+    sort: NaN sorts last, so a row's median sits in the middle of its first ``count`` values.
+    nanmedian takes a masked-array path for short rows, several times slower."""
+    ordered = np.sort(rows, axis=1)
+    at = np.arange(len(rows))
+    low = ordered[at, np.maximum(count - 1, 0) // 2]
+    high = ordered[at, np.maximum(count, 1) // 2 - (count == 0)]
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, (low + high) / 2, np.nan)
 
 
 def local_rise(
