@@ -198,3 +198,37 @@ def test_automatic_training_retrains_the_shared_model_only_when_due(tmp_path: Pa
     for clip_id in ids[60:65]:  # 10 new in all: more than a tenth of 70
         outcome = rate(manager, bob, clip_id, 2)
     assert outcome.trained and shared_learned() == 80
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_named_users_ratings_travel_through_export_and_import(
+    tmp_path: Path, db_location: Path | str, suffix: str
+) -> None:
+    from kickclip.errors import ExchangeError
+    from kickclip.store.exchange import export_clips, import_clips
+
+    source, ids = fill_store(tmp_path / "source.db", 6)
+    source.rate_clip(ids[0], 5, user="ana")
+    source.rate_clip(ids[0], 2, 0.5, user="bo")
+    source.rate_clip(ids[1], 4, user="bo")
+    source.rate_clip(ids[1], 3)  # the default user's, as before
+    export_clips(source, tmp_path / f"all{suffix}")
+    target = ClipManager(db_location)
+    summary = import_clips(target, tmp_path / f"all{suffix}")
+    assert (summary.added, summary.user_ratings) == (6, 3)
+    assert target.users() == {"ana": 1, "bo": 2}
+    by_path = {clip.filepath: clip.id for clip in target.list_clips(10)}
+    first, second = (by_path[source.get_clip(i).filepath] for i in ids[:2])
+    assert target.get_clip(first, user="bo").rating == 2
+    assert target.get_clip(first, user="bo").confidence == 0.5
+    assert target.get_clip(second, user="bo").rating == 4
+    assert target.get_clip(second).rating == 3 and target.get_clip(first).rating is None
+    assert import_clips(target, tmp_path / f"all{suffix}").user_ratings == 0  # merged once
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"clips": [{**source.get_clip(ids[2]).to_json(), "user_ratings": {"cy": 7}}]})
+    )
+    before = target.user_ratings()
+    with pytest.raises(ExchangeError, match="clip 1"):
+        import_clips(target, bad)
+    assert target.user_ratings() == before

@@ -854,9 +854,10 @@ def import_(
 
     with user_errors():
         summary = import_clips(_store(db), file)
+    others = f", {summary.user_ratings} named users' ratings taken" if summary.user_ratings else ""
     out.print(
         f"Imported {file}: {summary.added} added, {summary.rated} ratings filled in, "
-        f"{summary.skipped} already present",
+        f"{summary.skipped} already present{others}",
         highlight=False,
     )
 

@@ -542,6 +542,22 @@ class ClipManager:
         )
         return self.rated_clips() + [ClipRecord.from_row(row) for row in self._read(sql)]
 
+    def user_ratings(self) -> dict[int, dict[str, dict[str, Any]]]:
+        """Every named user's ratings, by clip id then user: ``{"stars", "confidence",
+        "rated_at"}`` (what an export carries besides the default user's rating)."""
+        rows = self._read(
+            "SELECT clip_id, user_name, stars, confidence, rated_at FROM ratings "
+            "ORDER BY clip_id, user_name"
+        )
+        ratings: dict[int, dict[str, dict[str, Any]]] = {}
+        for row in rows:
+            ratings.setdefault(int(row["clip_id"]), {})[row["user_name"]] = {
+                "stars": int(row["stars"]),
+                "confidence": row["confidence"],
+                "rated_at": row["rated_at"],
+            }
+        return ratings
+
     def users(self) -> dict[str, int]:
         """Each named user and how many clips they rated."""
         rows = self._read(

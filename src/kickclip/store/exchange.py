@@ -2,8 +2,10 @@
 
 Import merges: a clip already stored (same file and span) is not duplicated; it only takes the
 file's rating when it has none, and gains the file's tags (in CSV one column, separated by
-spaces: a tag never holds one). The whole import is one transaction, so a bad row changes
-nothing.
+spaces: a tag never holds one). Named users' ratings travel too (JSON: ``user_ratings``
+``{"ana": {"stars": 4, "confidence": null, "rated_at": "…"}}``; CSV: one column of
+``ana:4 bo:2:0.5``, user:stars[:confidence]); a user's rating is taken only where they have
+none. The whole import is one transaction, so a bad row changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kickclip.store.clip_manager import (
     validate_confidence,
     validate_rating,
     validate_tag,
+    validate_user,
 )
 
 FORMATS = (".csv", ".json")
@@ -45,6 +48,7 @@ METADATA = (
     "source_url",
 )
 TAGS = "tags"
+USER_RATINGS = "user_ratings"
 FEATURE_PREFIX = "feature:"
 EXPORT_VERSION = 1
 
@@ -54,6 +58,7 @@ class ImportSummary:
     added: int
     rated: int
     skipped: int
+    user_ratings: int = 0  # named users' ratings taken
 
 
 def _format(path: Path) -> str:
@@ -67,19 +72,24 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
     """Write every clip to ``path`` (temp file, then rename); return how many."""
     path = Path(path)
     suffix = _format(path)
-    clips = [clip.to_json() for clip in manager.list_clips(limit=-1)][::-1]
+    by_user = manager.user_ratings()
+    clips = [
+        {**clip.to_json(), USER_RATINGS: by_user.get(clip.id, {})}
+        for clip in manager.list_clips(limit=-1)
+    ][::-1]
     if suffix == ".json":
         text = dumps({"kickclip_export": EXPORT_VERSION, "clips": clips}, indent=1)
     else:
         names = sorted({name for clip in clips for name in clip["features"]})
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([*METADATA, TAGS, *(FEATURE_PREFIX + name for name in names)])
+        writer.writerow([*METADATA, TAGS, USER_RATINGS, *(FEATURE_PREFIX + name for name in names)])
         for clip in clips:
             writer.writerow(
                 [
                     *("" if clip[key] is None else clip[key] for key in METADATA),
                     " ".join(clip[TAGS]),
+                    " ".join(_user_rating_text(user, r) for user, r in clip[USER_RATINGS].items()),
                     *(
                         "" if (v := finite(clip["features"].get(name))) is None else v
                         for name in names
@@ -137,8 +147,41 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
                 clip[key] = _number(clip[key])
         clip["features"] = features
         clip[TAGS] = (row.get(TAGS) or "").split()
+        clip[USER_RATINGS] = _user_ratings_of_text(row.get(USER_RATINGS) or "")
         rows.append(clip)
     return rows
+
+
+def _user_rating_text(user: str, rating: dict[str, Any]) -> str:
+    """``ana:4`` or, when not fully sure, ``ana:4:0.5`` (user names hold no colon)."""
+    sure = "" if rating.get("confidence") is None else f":{rating['confidence']:g}"
+    return f"{user}:{rating['stars']}{sure}"
+
+
+def _user_ratings_of_text(text: str) -> dict[str, Any]:
+    ratings: dict[str, Any] = {}
+    for item in text.split():
+        user, _, rest = item.partition(":")
+        stars, _, sure = rest.partition(":")
+        ratings[user] = {"stars": _number(stars), "confidence": _number(sure) if sure else None}
+    return ratings
+
+
+def _checked_user_ratings(value: Any) -> list[tuple[str, int, float | None, str | None]]:
+    """A clip's ``user_ratings`` as (user, stars, confidence, rated_at), each checked."""
+    if not isinstance(value, dict):
+        raise ExchangeError(f"{USER_RATINGS} must be an object of user: rating, got {value!r}")
+    checked = []
+    for user, rating in value.items():
+        name = validate_user(user)
+        if name is None:
+            raise ExchangeError(f"{USER_RATINGS}: {user!r} is the default user, use rating")
+        if not isinstance(rating, dict):
+            raise ExchangeError(f"{USER_RATINGS}: {user}'s rating must be an object")
+        stars = validate_rating(rating.get("stars"))
+        sure = validate_confidence(rating.get("confidence"))
+        checked.append((name, stars, sure, rating.get("rated_at")))
+    return checked
 
 
 def _number(value: Any) -> Any:
@@ -153,7 +196,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
     """Merge a file written by :func:`export_clips` into ``manager``'s database."""
     path = Path(path)
     rows = _read_rows(path)
-    added = rated = skipped = 0
+    added = rated = skipped = user_ratings = 0
     try:
         with manager.backend.write() as db:
             for line, clip in enumerate(rows, start=1):
@@ -174,6 +217,7 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     if not isinstance(tags, list):
                         raise ExchangeError(f"tags must be a list, got {tags!r}")
                     tags = sorted({validate_tag(tag) for tag in tags})
+                    others = _checked_user_ratings(clip.get(USER_RATINGS) or {})
                 except (KickclipError, KeyError, TypeError) as error:
                     raise ExchangeError(f"{path.name}, clip {line}: {error}") from None
                 existing = db.execute(
@@ -226,7 +270,13 @@ def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
                     "INSERT INTO clip_tags (clip_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [(clip_id, tag) for tag in tags],
                 )
+                for user, stars, sure, rated_at in others:
+                    user_ratings += db.execute(
+                        "INSERT INTO ratings (clip_id, user_name, stars, confidence, rated_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (clip_id, user, stars, sure, rated_at or utc_now()),
+                    ).rowcount
     except manager.backend.errors as error:
         where = manager.backend.location
         raise ExchangeError(f"cannot import into {where}: {' '.join(str(error).split())}") from None
-    return ImportSummary(added=added, rated=rated, skipped=skipped)
+    return ImportSummary(added=added, rated=rated, skipped=skipped, user_ratings=user_ratings)
