@@ -131,9 +131,12 @@ def test_web_ui_logins_rate_as_themselves(tmp_path: Path) -> None:
     from test_webui import _free_port
 
     manager, _ = fill_store(tmp_path / "clips.db", 6)
+    from PIL import Image
+
     for clip in manager.list_clips(10):
         Path(clip.filepath).parent.mkdir(exist_ok=True)
         Path(clip.filepath).write_bytes(b"a clip")
+        Image.new("RGB", (16, 9)).save(Path(clip.filepath).with_suffix(".jpg"))
     settings = Settings(
         db=tmp_path / "clips.db", out=tmp_path / "output_clips", models_dir=tmp_path / "models"
     )
@@ -151,6 +154,13 @@ def test_web_ui_logins_rate_as_themselves(tmp_path: Path) -> None:
         assert "6 clips to rate" in status
         summary, _ = bo.predict(api_name="/stats")
         assert "Rating as **bo**" in summary and "**0** rated" in summary
+        galleries = {
+            name: " ".join(
+                item["caption"] for item in client.predict(None, api_name="/refresh_gallery")[0]
+            )
+            for name, client in (("ana", ana), ("bo", bo))
+        }
+        assert galleries["ana"].count("★★★★★") == 3 and "★" not in galleries["bo"]
     finally:
         app_.close()
     assert manager.users() == {"ana": 3}

@@ -26,7 +26,7 @@ def build_app(settings: Settings = DEFAULT_SETTINGS, *, per_user: bool = False):
         with gr.Tab("View & Rate"):
             rate_tab.build(settings, per_user=per_user)
         with gr.Tab("Browse & Download"):
-            browse_tab.build(settings)
+            browse_tab.build(settings, per_user=per_user)
     return app
 
 

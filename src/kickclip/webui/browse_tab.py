@@ -8,7 +8,7 @@ import gradio as gr
 
 from kickclip.errors import KickclipError
 from kickclip.settings import Settings
-from kickclip.webui.core import clip_id_of, clip_label, inside_clips, store
+from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
 
 ALL_TAGS = "(all clips)"
 
@@ -19,7 +19,7 @@ def refresh_gallery(
     manager, _ = store(settings)
     chosen = None if tag in (None, "", ALL_TAGS) else tag
     try:
-        clips = manager.list_clips(limit=50, tag=chosen)
+        clips = manager.list_clips(limit=50, tag=chosen, user=settings.user)
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     gallery = [
@@ -92,7 +92,8 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
     return (*refresh_gallery(settings, tag), f"Deleted clip #{removed[0].id}")
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, *, per_user: bool = False) -> None:
+    """The tab; with ``per_user`` (several logins), the ratings shown are the viewer's."""
     with gr.Row():
         refresh = gr.Button("Refresh Gallery", variant="primary")
         tag = gr.Dropdown(
@@ -108,21 +109,23 @@ def build(settings: Settings) -> None:
         save = gr.Button("Save Tags")
         remove = gr.Button("Delete Clip", variant="stop", elem_id="delete-clip")
         saved = gr.Markdown(elem_id="browse-status")
-    refresh.click(
-        partial(refresh_gallery, settings),
-        inputs=tag,
-        outputs=[gallery, clip, tag],
-        api_name="refresh_gallery",
-    )
-    tag.input(
-        partial(refresh_gallery, settings), inputs=tag, outputs=[gallery, clip, tag], api_name=False
-    )
+
+    # Plain functions where the viewer matters: Gradio hands over the request (whose login
+    # says whose ratings to show) only when it can read the handler's annotations.
+    def on_refresh(chosen, request: gr.Request = None):  # type: ignore[assignment]
+        return refresh_gallery(as_login(settings, request, per_user), chosen)
+
+    def on_delete(choice, chosen, request: gr.Request = None):  # type: ignore[assignment]
+        return delete_clip(as_login(settings, request, per_user), choice, chosen)
+
+    refresh.click(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name="refresh_gallery")
+    tag.input(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name=False)
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(
         partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"
     )
     remove.click(
-        partial(delete_clip, settings),
+        on_delete,
         inputs=[clip, tag],
         outputs=[gallery, clip, tag, saved],
         js="(clip, tag) => [clip && confirm('Delete this clip and its files?') ? clip : null, tag]",

@@ -38,6 +38,13 @@ def store(settings: Settings) -> tuple[ClipManager, RatingBasedTrainer]:
         return _stores[key]
 
 
+def as_login(settings: Settings, request: gr.Request | None, per_user: bool) -> Settings:
+    """The settings of whoever is logged in: with several logins (``per_user``), each one
+    rates, and sees ratings, as themselves."""
+    name = getattr(request, "username", None) if per_user else None
+    return settings.replace(user=name) if name else settings
+
+
 class Jobs:
     """The long job (analyze, generate) of each browser session, so Cancel can stop it.
 

@@ -9,7 +9,7 @@ import gradio as gr
 
 from kickclip.errors import KickclipError
 from kickclip.settings import Settings
-from kickclip.webui.core import clip_id_of, clip_label, inside_clips, store
+from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
 
 STARS = ["1 - Poor", "2 - Below average", "3 - Average", "4 - Good", "5 - Excellent"]
 _training = threading.Lock()
@@ -266,9 +266,7 @@ def build(settings: Settings, *, per_user: bool = False) -> None:
     # Plain functions, not partials: Gradio hands a handler the request (whose login says who
     # is rating) only when it can read the handler's annotations.
     def mine(request: gr.Request | None) -> Settings:
-        """The settings of whoever is logged in: with several logins, each rates as themselves."""
-        name = getattr(request, "username", None) if per_user else None
-        return settings.replace(user=name) if name else settings
+        return as_login(settings, request, per_user)
 
     def on_load(skipped, request: gr.Request = None):  # type: ignore[assignment]
         return load_unrated(mine(request), skipped)
