@@ -1,13 +1,15 @@
-"""A loopback HTTP server for tests: a folder served with Range support and a request log."""
+"""Loopback HTTP servers for tests: a folder served with Range support and a request log, and
+a fake JSON API (``FakeApi``) whose subclasses answer each path."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -92,6 +94,48 @@ class Server:
         return f"http://127.0.0.1:{self._httpd.server_port}/{name}"
 
     def __enter__(self) -> Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class FakeApi:
+    """``with SomeApi() as api:`` → ``api.base_url``, ``api.requests`` (paths, in order).
+    Subclasses answer ``reply(path) -> (status, body)`` or ``(status, body, content_type)``;
+    when ``reply`` runs, the request is already in ``requests``."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_GET(self):
+                fake.requests.append(self.path)
+                status, body, *kind = fake.reply(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", kind[0] if kind else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def reply(self, path: str) -> tuple:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_port}"
+
+    def __enter__(self):
         self._thread.start()
         return self
 

@@ -4,11 +4,8 @@ error line per channel that cannot be listed while the rest of the batch goes on
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from kickclip.ingest import channel
 from kickclip.ingest.channel import channel_slug, list_vods, parse_since
 from kickclip.ingest.sources import classify
 from media import make_media
+from servers import FakeApi
 
 CHANNELS = {"somechannel": 4242, "broken": 7, "odd": 8}  # slug → Kick's channel id
 OLD, MID, LIVE = (f"0f5c7a4e-1111-2222-3333-44445555666{n}" for n in (1, 2, 3))
@@ -49,34 +47,11 @@ VIDEOS = {
 }
 
 
-class FakeKick:
+class FakeKick(FakeApi):
     """Kick's API as yt-dlp's ``kick:videos`` extractor asks it: ``/api/v2/channels/<slug>``
     (the channel's id) and ``/api/v1/channels/<id>/videos``. ``blocked`` answers 403 (as
     Cloudflare does), ``broken`` lists its videos as HTML, ``odd`` as JSON of another shape;
     any other channel is unknown (404)."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake.requests.append(self.path)
-                self._send(*fake.reply(self.path))
-
-            def _send(self, status, body, kind="application/json"):
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def reply(self, path: str) -> tuple:
         if path.startswith("/api/v2/channels/blocked"):
@@ -92,18 +67,6 @@ class FakeKick:
                     return 200, json.dumps({"data": {"videos": "soon"}}).encode()
                 return 200, json.dumps(VIDEOS).encode()
         return 404, b'{"message": "Not found"}'
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_port}"
-
-    def __enter__(self) -> FakeKick:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +13,7 @@ from yt_dlp import YoutubeDL
 
 from kickclip.chat import ChatMessage
 from kickclip.chat.kick import CHAT_EVENT, LiveChat, fetch_vod_chat, ydl_opener
+from servers import FakeApi
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -51,7 +50,7 @@ HISTORY = [
 EXPECTED_T = [1.0, 2.0, 2.0, 3.5, 4.0, 20.0, 30.0, 55.0, 59.5]
 
 
-class History:
+class History(FakeApi):
     """A fake of ``/api/v2/channels/{id}/messages?start_time=…``.
 
     A page holds up to ``page_size`` messages from ``start_time`` (inclusive: the walk gets the
@@ -63,39 +62,19 @@ class History:
         self.page_size = page_size
         self.span_s = span_s
         self.faults = faults or {}
-        self.requests: list[str] = []
-        fake = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake.requests.append(self.path)
-                number = len(fake.requests)
-                fault = fake.faults.get(number)
-                if isinstance(fault, int):
-                    self._send(fault, b'{"message": "Forbidden"}')
-                elif fault == "html":
-                    self._send(200, b"<html>Just a moment...</html>", "text/html")
-                elif fault == "shape":
-                    self._send(200, json.dumps({"data": {"messages": "nope"}}).encode())
-                elif fault == "slow":
-                    time.sleep(3)
-                    self._send(200, fake.page(self.path))
-                else:
-                    self._send(200, fake.page(self.path))
-
-            def _send(self, status, body, kind="application/json"):
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+    def reply(self, path: str) -> tuple:
+        fault = self.faults.get(len(self.requests))
+        if isinstance(fault, int):
+            return fault, b'{"message": "Forbidden"}'
+        if fault == "html":
+            return 200, b"<html>Just a moment...</html>", "text/html"
+        if fault == "shape":
+            return 200, json.dumps({"data": {"messages": "nope"}}).encode()
+        if fault == "slow":
+            time.sleep(3)
+        return 200, self.page(path)
 
     def page(self, path: str) -> bytes:
         parts = urlsplit(path)
@@ -110,18 +89,6 @@ class History:
             "data": {"messages": list(reversed(chosen)), "cursor": "1767268800000"},
         }
         return json.dumps(body).encode()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_port}"
-
-    def __enter__(self) -> History:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def _fetch(history: History, **kwargs):
