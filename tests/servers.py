@@ -7,6 +7,7 @@ import contextlib
 import io
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -102,7 +103,7 @@ class Server:
         self._httpd.server_close()
 
 
-class FakeApi:
+class FakeApi(ABC):
     """``with SomeApi() as api:`` → ``api.base_url``, ``api.requests`` (paths, in order).
     Subclasses answer ``reply(path) -> (status, body)`` or ``(status, body, content_type)``;
     when ``reply`` runs, the request is already in ``requests``."""
@@ -128,8 +129,8 @@ class FakeApi:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def reply(self, path: str) -> tuple:
-        raise NotImplementedError
+    @abstractmethod
+    def reply(self, path: str) -> tuple: ...
 
     @property
     def base_url(self) -> str:
