@@ -569,21 +569,31 @@ def rate(
             raise ClipNotFound(clip_id)
         manager = _store(db)
         trainer = _trainer(manager, models_dir, user)
-        outcome = rate_clip(manager, trainer, int(clip_id), rating, confidence=confidence)
+        outcome = rate_clip(
+            manager, trainer, int(clip_id), rating, confidence=confidence, auto_train=False
+        )
     sure = "" if outcome.record.confidence is None else f" (confidence {confidence:g})"
     rater = f" as {trainer.user}" if trainer.user else ""
     out.print(
         f"Rated clip {outcome.record.id}{rater}: {_stars(outcome.record.rating)}{sure}",
         highlight=False,
     )
-    if outcome.trained:
+    # The retrain rating.rate would run, but announced first: it takes seconds, and a silent
+    # terminal looks hung.
+    if not trainer.should_auto_train():
+        return
+    out.print(
+        f"Retraining on {trainer.get_training_progress()['rated_clips']} ratings…",
+        highlight=False,
+    )
+    try:
+        trained = trainer.train_from_ratings(shared=False)  # the shared one when due
+    except (KickclipError, ValueError, ArithmeticError, OSError) as error:
+        err.print(f"Warning: the rating is saved, but training failed: {error}", markup=False)
+        return
+    if trained:
         out.print("Retrained the model with the new ratings.")
         _print_metrics(trainer.get_training_progress()["metrics"])
-    if outcome.training_error:
-        err.print(
-            f"Warning: the rating is saved, but training failed: {outcome.training_error}",
-            markup=False,
-        )
 
 
 ClipIdArgument = Annotated[str, typer.Argument(metavar="ID", help="Clip id (kickclip clips).")]

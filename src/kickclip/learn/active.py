@@ -23,6 +23,39 @@ COMMITTEE_ALPHA = 30.0  # strong: with few ratings, weak ridges disagree about n
 CANDIDATES = 2000  # newest unrated clips considered; the rest follow, newest first
 
 
+def _imputed(train: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Missing values as the rated clips' median (0 where no rated clip has the feature)."""
+    known = ~np.isnan(train)
+    median = np.zeros(train.shape[1])
+    some = known.any(axis=0)
+    median[some] = np.nanmedian(train[:, some], axis=0)
+    return np.where(known, train, median), np.where(np.isnan(rows), median, rows)
+
+
+def _ranked(train: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature as its rank among the rated clips, in [0, 1], interpolated between at most
+    100 quantiles: scikit-learn's ``QuantileTransformer`` (uniform output), without its
+    subsampling above 10,000 rows."""
+    references = np.linspace(0, 1, max(2, min(100, len(train))))
+    quantiles = np.maximum.accumulate(np.percentile(train, 100 * references, axis=0), axis=0)
+
+    def scale(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        for column in range(x.shape[1]):
+            q, values = quantiles[:, column], x[:, column]
+            # Both directions, averaged: a value repeated across quantiles gets the middle
+            # of its run, not one end of it.
+            ranked = 0.5 * (
+                np.interp(values, q, references) - np.interp(-values, -q[::-1], -references[::-1])
+            )
+            ranked[values == q[-1]] = 1.0
+            ranked[values == q[0]] = 0.0
+            out[:, column] = ranked
+        return out
+
+    return scale(train), scale(rows)
+
+
 def _space(
     train: Sequence[Mapping[str, float]],
     train_types: Sequence[str],
@@ -30,37 +63,35 @@ def _space(
     row_types: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rated and candidate clips in one rank-scaled space (plus the clip type), both fitted
-    on the rated clips only."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import QuantileTransformer
-
+    on the rated clips only. Plain numpy: the queue is shown by ``kickclip clips --unrated``,
+    which should not wait seconds for scikit-learn to import."""
     names = feature_names_from(train)
 
     def matrix(dicts, types):
         is_video = (np.asarray(types) == "video").astype(float).reshape(len(types), 1)
         return np.hstack([to_matrix(dicts, names), is_video])
 
-    scale = make_pipeline(
-        SimpleImputer(strategy="median", keep_empty_features=True),
-        QuantileTransformer(n_quantiles=max(2, min(100, len(train)))),
-    )
-    rated = scale.fit_transform(matrix(train, train_types))
-    return rated, scale.transform(matrix(rows, row_types))
+    return _ranked(*_imputed(matrix(train, train_types), matrix(rows, row_types)))
+
+
+def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+    """Ridge regression with an unpenalized intercept: coefficients and intercept."""
+    x_mean, y_mean = x.mean(axis=0), y.mean()
+    centered = x - x_mean
+    gram = centered.T @ centered + alpha * np.eye(x.shape[1])
+    coef = np.linalg.solve(gram, centered.T @ (y - y_mean))
+    return coef, float(y_mean - x_mean @ coef)
 
 
 def uncertainty(rated: np.ndarray, stars: Sequence[int], candidates: np.ndarray) -> np.ndarray:
     """Committee disagreement, in the [0, 1] rating scale, for every candidate."""
-    from sklearn.linear_model import Ridge
-
     rng = np.random.default_rng(0)
     y = targets(stars)
     votes = np.empty((COMMITTEE, len(candidates)))
     for member in range(COMMITTEE):
         sample = rng.integers(0, len(y), len(y))
-        votes[member] = (
-            Ridge(alpha=COMMITTEE_ALPHA).fit(rated[sample], y[sample]).predict(candidates)
-        )
+        coef, intercept = _ridge(rated[sample], y[sample], COMMITTEE_ALPHA)
+        votes[member] = candidates @ coef + intercept
     return votes.std(axis=0)
 
 

@@ -9,6 +9,15 @@ training moves it aside to ``highlight_model.pkl.foreign`` instead of silently r
 
 A missing, corrupt, truncated or incompatible file also means "no model", never a crash. A
 loaded file is kept for the process and read again only when it changes on disk.
+
+Unpickling the file imports scikit-learn, seconds at every CLI start, and ``stats``,
+``models`` and ``rate`` only need what the model is (version, when, metrics) and ``clips
+--unrated`` what it was trained on. So two plain JSON files describe the active file, in
+``versions/`` with the other descriptions: ``active.json`` (what it is, signed with the same
+key) and ``active.training.json`` (the rated features, types and stars). Both name the
+active file's size and signature; one that does not match the file there now (an older
+library, a crash between two renames, a copied folder) is ignored, the pickle is read instead,
+and the JSON files are written again from it.
 """
 
 from __future__ import annotations
@@ -16,19 +25,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
 import logging
 import os
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kickclip.errors import ModelError
 from kickclip.fs import temp_file
 from kickclip.learn import versions
-from kickclip.learn.model import HighlightModel
+
+if TYPE_CHECKING:
+    from kickclip.learn.model import HighlightModel
 
 MODEL_FILENAME = "highlight_model.pkl"
+META_FILENAME = "active.json"  # in versions/, beside the descriptions of every version
+TRAINING_FILENAME = "active.training.json"
+META_VERSION = 1
 FOREIGN_SUFFIX = ".foreign"
 FORMAT_VERSION = 2
 MAGIC = b"kickclip-model/2\n"
@@ -36,6 +51,7 @@ DIGEST_BYTES = hashlib.sha256().digest_size
 log = logging.getLogger(__name__)
 
 _loaded: dict[Path, tuple[tuple[int, int, bytes], dict[str, Any] | None]] = {}
+_training: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 
 
 def model_path(models_dir: str | Path) -> Path:
@@ -126,6 +142,7 @@ def save_model(
     _write_atomically(versions.model_file(models_dir, version), data)
     versions.describe(models_dir, version, model.metrics_, training_data)
     path = _make_active(models_dir, data, key)
+    _describe_active(models_dir, data, payload, key, quiet=False)
     versions.prune(models_dir, keep=version)
     return path
 
@@ -134,7 +151,9 @@ def activate(models_dir: str | Path, version: int, *, key: bytes) -> dict[str, A
     """Make a kept version the active model; its payload, marked with when it was chosen."""
     payload = load_version(models_dir, version, key)
     payload["activated_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
-    _make_active(models_dir, _signed(payload, key), key)
+    data = _signed(payload, key)
+    _make_active(models_dir, data, key)
+    _describe_active(models_dir, data, payload, key, quiet=False)
     return payload
 
 
@@ -168,17 +187,30 @@ def load_payload(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | 
     cached = _loaded.get(path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    payload = _read(path, key)
+    data = _bytes(path)
+    payload = None if data is None else _parse(path, data, key)
     _loaded[path] = (stamp, payload)
+    if payload is not None and key is not None and _described_training(path.parent, key) is None:
+        _describe_active(path.parent, data, payload, key, quiet=True)  # for the next process
     return payload
 
 
 def _read(path: Path, key: bytes | None) -> dict[str, Any] | None:
+    data = _bytes(path)
+    return None if data is None else _parse(path, data, key)
+
+
+def _bytes(path: Path) -> bytes | None:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         log.warning("ignoring unreadable model file %s (%s)", path, error.strerror or error)
         return None
+
+
+def _parse(path: Path, data: bytes, key: bytes | None) -> dict[str, Any] | None:
+    from kickclip.learn.model import HighlightModel  # numpy: only unpickling needs it
+
     body = None if key is None else _signed_body(data, key)
     if body is None:
         log.warning(
@@ -205,3 +237,145 @@ def _read(path: Path, key: bytes | None) -> dict[str, Any] | None:
 def load_model(models_dir: str | Path, key: bytes | None) -> HighlightModel | None:
     payload = load_payload(models_dir, key)
     return None if payload is None else payload["model"]
+
+
+# --- the active file's JSON description: what it is and what it learned from, no unpickling --
+def _plain(data: Any) -> Any:
+    """``data`` as JSON gives it back (tuples as lists, numpy numbers as numbers), so the
+    description read from JSON and the one made from a payload are equal."""
+    return json.loads(json.dumps(data, default=lambda value: value.item()))
+
+
+METADATA_FIELDS = ("version", "trained_at", "activated_at", "n_ratings", "metrics")
+
+
+def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
+    training_data = payload.get("training_data") or {}
+    return _plain(
+        {
+            "version": payload.get("version"),
+            "trained_at": training_data.get("trained_at"),
+            "activated_at": payload.get("activated_at"),
+            "n_ratings": len(training_data.get("ratings", ())),
+            "metrics": payload.get("metrics"),
+        }
+    )
+
+
+def _described(models_dir: str | Path, name: str) -> Path:
+    return Path(models_dir) / versions.VERSIONS_DIR / name
+
+
+def _stamp(path: Path) -> dict[str, Any] | None:
+    """The active file's size and signature (the HMAC of its pickle, read from its head): what
+    a description must name to describe it."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(MAGIC) + DIGEST_BYTES)
+            size = os.fstat(file.fileno()).st_size
+    except OSError:
+        return None
+    if len(head) < len(MAGIC) + DIGEST_BYTES or not head.startswith(MAGIC):
+        return None
+    return {"model_bytes": size, "model_signature": head[len(MAGIC) :].hex()}
+
+
+def _stamp_of(data: bytes) -> dict[str, Any]:
+    signature = data[len(MAGIC) : len(MAGIC) + DIGEST_BYTES]
+    return {"model_bytes": len(data), "model_signature": signature.hex()}
+
+
+def _sealed(record: dict[str, Any], key: bytes) -> str:
+    body = json.dumps(record, sort_keys=True, allow_nan=False)
+    return _signature(key, body.encode()).hex()
+
+
+def _describe_active(
+    models_dir: str | Path, data: bytes, payload: dict[str, Any], key: bytes, *, quiet: bool
+) -> None:
+    """Write both JSON files for the active file ``data``. They are a cache: when they cannot
+    be written the pickle is read instead, so a failure is a warning (or, ``quiet``, when a
+    read-only command found them missing, nothing)."""
+    try:
+        stamp = _stamp_of(data)
+        training_data = payload.get("training_data") or {}
+        training = {
+            **stamp,
+            **{name: list(training_data.get(name, ())) for name in ("features", "clip_types")},
+            "ratings": [int(stars) for stars in training_data.get("ratings", ())],
+        }
+        meta = {"meta_version": META_VERSION, **stamp, **_metadata(payload)}
+        meta["signature"] = _sealed(meta, key)
+        # The training file first: by the time the description names this model, the
+        # training file it vouches for is in place.
+        for name, record in ((TRAINING_FILENAME, training), (META_FILENAME, meta)):
+            _write_atomically(_described(models_dir, name), json.dumps(record).encode())
+    except (ModelError, TypeError, ValueError, AttributeError) as error:
+        (log.debug if quiet else log.warning)("could not describe the model file: %s", error)
+
+
+def _meta(models_dir: str | Path, key: bytes) -> dict[str, Any] | None:
+    """The signed description of the active file, when it describes the file there now."""
+    try:
+        meta = json.loads(_described(models_dir, META_FILENAME).read_text())
+        signature = meta.pop("signature")
+        if not hmac.compare_digest(signature, _sealed(meta, key)):
+            return None
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return None
+    stamp = _stamp(model_path(models_dir))
+    if meta.get("meta_version") != META_VERSION or stamp is None:
+        return None
+    if any(meta.get(name) != value for name, value in stamp.items()):
+        return None
+    return meta
+
+
+def load_metadata(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:
+    """What the active model is, without unpickling it: ``version``, ``trained_at`` (when its
+    training began), ``activated_at`` (when ``models use`` chose it), ``n_ratings`` and
+    ``metrics``; None when there is no usable model. Read from the JSON description when it
+    matches the file, else from the file itself (with its warnings), as ``load_payload``."""
+    meta = None if key is None else _meta(models_dir, key)
+    if meta is not None:
+        return {name: meta.get(name) for name in METADATA_FIELDS}
+    payload = load_payload(models_dir, key)
+    return None if payload is None else _metadata(payload)
+
+
+def load_training(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:
+    """What the active model was trained on (``features``, ``clip_types``, ``ratings``),
+    without unpickling it; None when there is no usable model."""
+    training = None if key is None else _described_training(models_dir, key)
+    if training is not None:
+        return training
+    payload = load_payload(models_dir, key)
+    return None if payload is None else payload["training_data"]
+
+
+def _described_training(models_dir: str | Path, key: bytes) -> dict[str, Any] | None:
+    """The training file, when the signed description of the active file vouches for it."""
+    meta = _meta(models_dir, key)
+    if meta is None:
+        return None
+    training = _read_training(_described(models_dir, TRAINING_FILENAME).absolute())
+    if training is None or training.get("model_signature") != meta["model_signature"]:
+        return None
+    return training
+
+
+def _read_training(path: Path) -> dict[str, Any] | None:
+    """The training file, kept per process until it changes (the web UI asks per rating)."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _training.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        training = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(training, dict):
+        return None
+    _training[path] = (stamp, training)
+    return training

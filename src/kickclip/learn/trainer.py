@@ -3,7 +3,8 @@
 Training needs ``min_samples`` rated clips (10 by default); after that, ``should_auto_train``
 asks for a retrain every ``auto_train_every`` (5) new ratings. The model file is signed with
 the store's key and re-read only when it changes on disk, so the web UI sees a model the CLI
-trained (see ``model_file``).
+trained (see ``model_file``). Progress, versions and the rating queue read the model's JSON
+description, not the model: they answer without importing scikit-learn.
 
 Each user has a taste of their own. The default user's model lives in ``models/`` (as before
 users existed); a named user's in ``models/users/<name>/``; and once named users rate, a
@@ -16,15 +17,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from kickclip.errors import ModelError
-from kickclip.learn import active, versions
-from kickclip.learn.model import HighlightModel
-from kickclip.learn.model_file import activate, load_payload, load_version, save_model
+from kickclip.learn import versions
+from kickclip.learn.model_file import (
+    activate,
+    load_metadata,
+    load_payload,
+    load_training,
+    load_version,
+    save_model,
+)
 from kickclip.store.clip_manager import ClipManager, ClipRecord, utc_now, validate_user
+
+if TYPE_CHECKING:
+    from kickclip.learn.model import HighlightModel
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +80,19 @@ class RatingBasedTrainer:
             self._key = self.manager.model_key()
         return self._key
 
-    def _payload(self) -> dict[str, Any] | None:
-        """This user's own model."""
-        return load_payload(self.models_dir, self.key)
+    def _metadata(self) -> dict[str, Any] | None:
+        """What this user's own model is (version, when, metrics), without loading it."""
+        return load_metadata(self.models_dir, self.key)
+
+    def _taste_dir(self) -> Path | None:
+        """The folder of the model that serves this user: their own, else the shared one."""
+        for directory in taste_dirs(self.root_dir, self.user):
+            if load_metadata(directory, self.key) is not None:
+                return directory
+        return None
 
     def _taste(self) -> dict[str, Any] | None:
-        """The model that serves this user: their own, else the shared one."""
+        """The model that serves this user, loaded (for predicting)."""
         for directory in taste_dirs(self.root_dir, self.user):
             payload = load_payload(directory, self.key)
             if payload is not None:
@@ -107,14 +122,16 @@ class RatingBasedTrainer:
         """A tenth more ratings than the shared model learned from (at least
         ``auto_train_every``): at 10,000 ratings a training takes over a minute, and retraining
         it on every user's fifth rating would keep a core busy all day."""
-        payload = load_payload(self.root_dir / SHARED, self.key)
-        if payload is None:
+        shared = load_metadata(self.root_dir / SHARED, self.key)
+        if shared is None:
             return True
-        learned = len(payload["training_data"]["ratings"])
+        learned = shared["n_ratings"]
         everyone = self.manager.count_rated_since(None) + named_ratings
         return everyone - learned >= max(self.auto_train_every, learned // 10)
 
     def _train(self, clips: list[ClipRecord], models_dir: Path, needed: int) -> bool:
+        from kickclip.learn.model import HighlightModel  # numpy, and scikit-learn to fit
+
         started_at = utc_now()  # ratings after this count towards the next retrain
         if len(clips) < max(needed, 2):
             log.info("not training: %d rated clips, %d needed", len(clips), needed)
@@ -146,23 +163,21 @@ class RatingBasedTrainer:
 
     # --- progress and the auto-train policy ----------------------------------------------------
     def get_training_progress(self) -> dict[str, Any]:
-        payload = self._payload()
+        own = self._metadata()
         rated = self.manager.count_rated_since(None, user=self.user)
-        trained_at = payload["training_data"].get("trained_at") if payload else None
+        trained_at = own["trained_at"] if own else None
         # A version chosen with `models use` counts from when it was chosen, so the user's
         # choice is not replaced by the very next rating.
-        counted_from = (
-            max(filter(None, (trained_at, payload.get("activated_at")))) if payload else None
-        )
-        since = self.manager.count_rated_since(counted_from, user=self.user) if payload else rated
-        if payload is None:
+        counted_from = max(filter(None, (trained_at, own["activated_at"]))) if own else None
+        since = self.manager.count_rated_since(counted_from, user=self.user) if own else rated
+        if own is None:
             next_in = max(self.min_samples - rated, 0)
         else:
             next_in = max(self.auto_train_every - since, 0)
         return {
             "user": self.user,
-            "model_trained": payload is not None,
-            "serving": self._serving(payload),
+            "model_trained": own is not None,
+            "serving": self._serving(own),
             "ready_for_training": rated >= self.min_samples,
             "rated_clips": rated,
             "min_samples": self.min_samples,
@@ -170,15 +185,15 @@ class RatingBasedTrainer:
             "ratings_since_training": since,
             "next_auto_train_in": next_in,
             "last_trained_at": trained_at,
-            "active_version": payload.get("version") if payload else None,
-            "metrics": payload["metrics"] if payload else None,
+            "active_version": own["version"] if own else None,
+            "metrics": own["metrics"] if own else None,
         }
 
     def _serving(self, own: dict[str, Any] | None) -> str | None:
         """Whose model scores this user's clips: "own", "shared" or None (no model yet)."""
         if own is not None:
             return "own"
-        return None if self._taste() is None else SHARED
+        return None if self._taste_dir() is None else SHARED
 
     def should_auto_train(self) -> bool:
         progress = self.get_training_progress()
@@ -188,15 +203,18 @@ class RatingBasedTrainer:
     def review_queue(self, limit: int = 50, *, tag: str | None = None) -> list[ClipRecord]:
         """Unrated clips to rate next: most informative first once a model exists (see
         ``active``), newest first before."""
-        payload = self._taste()
-        if payload is None:
+        from kickclip.learn import active  # numpy: only the queue needs it
+
+        directory = self._taste_dir()
+        training = None if directory is None else load_training(directory, self.key)
+        if training is None:
             return self.manager.list_clips(limit=limit, unrated_only=True, tag=tag, user=self.user)
         unrated = self.manager.list_clips(
             limit=max(limit, active.CANDIDATES), unrated_only=True, tag=tag, user=self.user
         )
         considered = unrated[: active.CANDIDATES]
         picks = active.order(
-            payload["training_data"],
+            training,
             [clip.features for clip in considered],
             [clip.clip_type for clip in considered],
             limit,
@@ -208,8 +226,8 @@ class RatingBasedTrainer:
     # --- versions: list, choose, compare ------------------------------------------------------
     def versions(self) -> list[dict[str, Any]]:
         """Every training, oldest first, in the shape ``kickclip models --json`` prints."""
-        payload = self._payload()
-        active = payload.get("version") if payload else None
+        own = self._metadata()
+        active = own["version"] if own else None
         return [
             {
                 "version": record["version"],
@@ -231,6 +249,7 @@ class RatingBasedTrainer:
 
     def compare(self, version_a: int, version_b: int) -> dict[str, Any]:
         """Score two versions on the ratings neither was trained on (MAE in stars, Spearman)."""
+        import numpy as np
         from scipy.stats import spearmanr
 
         payloads = {v: load_version(self.models_dir, v, self.key) for v in (version_a, version_b)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -11,6 +12,7 @@ from kickclip.errors import KickclipError
 from kickclip.settings import Settings
 from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
 
+log = logging.getLogger(__name__)
 STARS = ["1 - Poor", "2 - Below average", "3 - Average", "4 - Good", "5 - Excellent"]
 _training = threading.Lock()
 
@@ -96,14 +98,24 @@ def why_markdown(settings: Settings, choice: str | None) -> str:
     return text
 
 
-def _train_in_background(settings: Settings) -> None:
+def _train_in_background(settings: Settings) -> bool:
+    """Retrain on a thread of its own, so the next clip shows while the model learns; False
+    (nothing started) while a training runs: the ratings it missed count towards the next."""
+    if not _training.acquire(blocking=False):
+        return False
+
     def work() -> None:
-        with _training:
+        try:
             _, trainer = store(settings)
             if trainer.should_auto_train():
                 trainer.train_from_ratings(shared=False)
+        except (KickclipError, ValueError, ArithmeticError, OSError) as error:
+            log.warning("retraining after a rating failed: %s", error)
+        finally:
+            _training.release()
 
-    threading.Thread(target=work, daemon=True).start()
+    threading.Thread(target=work, name="kickclip-retrain", daemon=True).start()
+    return True
 
 
 UNSURE_CONFIDENCE = 0.5
@@ -134,12 +146,13 @@ def submit_rating(
         )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
-    if trainer.should_auto_train():
-        _train_in_background(settings)
+    retraining = trainer.should_auto_train() and _train_in_background(settings)
     dropdown, video, queue_status = load_unrated(settings, skipped)
     status = f"Rated clip #{outcome.record.id}: {'★' * outcome.record.rating}"
     if outcome.record.confidence is not None:
         status += " (not sure: counts half)"
+    if retraining:
+        status += " · retraining the model in the background"
     if " · skipped" in queue_status:
         status += " · " + queue_status.split(" · ", 1)[1]
     return dropdown, video, status
