@@ -114,7 +114,14 @@ def fill_store(db: Path | str, n: int = 30, *, rated: int = 0, seed: int = 0):
                 end_time=10.0 * i + 8,
                 score=round(rng.random(), 3),
                 clip_type="audio" if i % 3 else "video",
-                features={"rms_db_z_max": loud, "motion_mean": motion, "noise": rng.random()},
+                features={
+                    "rms_db_z_max": loud,
+                    "motion_mean": motion,
+                    "noise": rng.random(),
+                    # what the learner reads: rises and in-stream ranks (learn/dataset.py)
+                    "activity_kbits_z_max": motion,
+                    "flatness_pct": rng.random(),
+                },
             )
         )
     for clip_id in ids[:rated]:

@@ -74,7 +74,9 @@ def analyze(
     models = (load_model(folder, key) for folder in taste_dirs(settings.models_dir, settings.user))
     model = next((model for model in models if model is not None), None)
     if model is not None:
-        candidates = blend(candidates, model.predict_one, model.n_samples_)
+        candidates = blend(
+            candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_weight")
+        )
     highlights = choose(candidates, settings.top)
     return Analysis(
         media=media,
@@ -148,7 +150,9 @@ def _cut_and_register(
     total = len(analysis.highlights)
     for number, highlight in enumerate(analysis.highlights):
         on_progress(0.7 + 0.3 * number / max(total, 1), f"cutting clip {number + 1} of {total}")
-        stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s)
+        # A clip this run already handed out is another moment's: never share one id.
+        taken = [clip.clip_id for clip in clips]
+        stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s, exclude=taken)
         if stored is not None and not settings.force and Path(stored.filepath).is_file():
             reused = CutClip(
                 filepath=Path(stored.filepath),

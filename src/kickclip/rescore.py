@@ -1,7 +1,7 @@
 """Blend the detector's heuristic score with the learned taste, and choose what is cut.
 
 The detector proposes a pool larger than what is cut (``pool_size``); once a model is trained
-the blended score, not the detector alone, picks the ``--top`` of each type.
+the blended score, not the detector alone, picks the ``--top`` moments.
 
 reported = (1 - w) · heuristic + w · predicted, with w = n / (n + 20) capped at 0.8, where n is
 the number of ratings the model was trained on: at 10 ratings the model has a third of the say,
@@ -17,7 +17,7 @@ from kickclip.records import Highlight
 
 HALF_TRUST_RATINGS = 20
 MAX_MODEL_WEIGHT = 0.8
-POOL_FACTOR = 3  # candidates per side: this many times --top …
+POOL_FACTOR = 3  # candidate moments: this many times --top …
 MIN_POOL = 30  # … and never fewer than this
 
 
@@ -34,9 +34,18 @@ def model_weight(n_ratings: int) -> float:
     return min(MAX_MODEL_WEIGHT, n_ratings / (n_ratings + HALF_TRUST_RATINGS))
 
 
-def blend(highlights: Sequence[Highlight], predict: Predict, n_ratings: int) -> list[Highlight]:
-    """Rescore and re-sort best first; a None prediction leaves a highlight as it was."""
-    weight = model_weight(n_ratings)
+def blend(
+    highlights: Sequence[Highlight],
+    predict: Predict,
+    n_ratings: int,
+    weight: float | None = None,
+) -> list[Highlight]:
+    """Rescore and re-sort best first; a None prediction leaves a highlight as it was.
+
+    ``weight``: the taste's share, as the model chose it on its ratings (``blend_weight``);
+    None: by the number of ratings alone (models trained before it was chosen).
+    """
+    weight = model_weight(n_ratings) if weight is None else min(max(weight, 0.0), 1.0)
     rescored = []
     for highlight in highlights:
         predicted = predict(highlight.features, highlight.clip_type) if weight else None
@@ -54,12 +63,6 @@ def blend(highlights: Sequence[Highlight], predict: Predict, n_ratings: int) -> 
 
 
 def choose(highlights: Sequence[Highlight], top: int) -> list[Highlight]:
-    """The ``top`` best of each clip type, best first overall."""
-    ranked = sorted(highlights, key=lambda h: h.score, reverse=True)
-    taken: dict[str, int] = {}
-    chosen = []
-    for highlight in ranked:
-        if taken.get(highlight.clip_type, 0) < top:
-            taken[highlight.clip_type] = taken.get(highlight.clip_type, 0) + 1
-            chosen.append(highlight)
-    return chosen
+    """The ``top`` best moments, best first (each candidate is one moment, whatever side
+    leads it)."""
+    return sorted(highlights, key=lambda h: h.score, reverse=True)[:top]

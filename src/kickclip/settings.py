@@ -39,11 +39,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "min_gap",
         60.0,
-        "Minimum seconds between two highlights of one type.",
+        "Minimum seconds between two highlights (two moments).",
         minimum=0,
         maximum=3600,
     ),
-    Setting("top", 20, "Highest number of highlights per clip type.", minimum=1, maximum=500),
+    Setting(
+        "top", 20, "Highest number of highlights (moments; each one clip).", minimum=1, maximum=500
+    ),
     Setting(
         "thorough",
         False,

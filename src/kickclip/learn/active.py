@@ -125,3 +125,18 @@ def order(
         available[pick] = False
         nearest = np.minimum(nearest, np.linalg.norm(candidates - candidates[pick], axis=1) / scale)
     return chosen
+
+
+def spread(scores: Sequence[float]) -> list[int]:
+    """Before any model: the detector's surest and least sure picks in turn (best, worst,
+    second best, …), so the first ratings span the range instead of being all alike. Clips
+    the detector cannot tell apart stay newest first."""
+    if len(set(scores)) <= 1:
+        return list(range(len(scores)))
+    ranked = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+    order = []
+    while ranked:
+        order.append(ranked.pop(0))
+        if ranked:
+            order.append(ranked.pop())
+    return order

@@ -7,10 +7,28 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# What carries over to the next stream: how a moment rises above its own surroundings (z,
+# rise in natural units, each side's calibrated strength) and levels ranked within their own
+# stream (_pct). Absolute levels and baselines describe the room, not the moment: a taste
+# learned from them fails on the next stream, whose room is another one.
+TRANSFERABLE_SUFFIXES = ("_z_max", "_z_mean", "_rise_max", "_strength", "_pct")
+NOT_EVIDENCE = frozenset({"peak_strength"})  # the leading side's raw strength: uncalibrated
+ALSO_EVIDENCE = frozenset({"detector_score"})  # calibrated on every side and stream
+
+
+def transferable(name: str) -> bool:
+    return name in ALSO_EVIDENCE or (
+        name.endswith(TRANSFERABLE_SUFFIXES) and name not in NOT_EVIDENCE
+    )
+
 
 def feature_names_from(dicts: Sequence[Mapping[str, float]]) -> list[str]:
-    """The sorted union of feature names: every clip's columns line up by name."""
-    return sorted({name for features in dicts for name in features})
+    """The sorted union of the transferable feature names: every clip's columns line up by
+    name. Rows that have none (clips stored before features were described this way) fall
+    back to every name they have."""
+    names = {name for features in dicts for name in features}
+    chosen = sorted(name for name in names if transferable(name))
+    return chosen or sorted(names)
 
 
 def to_matrix(dicts: Sequence[Mapping[str, float]], feature_names: Sequence[str]) -> np.ndarray:

@@ -202,17 +202,18 @@ class RatingBasedTrainer:
     # --- the rating queue ------------------------------------------------------------------------
     def review_queue(self, limit: int = 50, *, tag: str | None = None) -> list[ClipRecord]:
         """Unrated clips to rate next: most informative first once a model exists (see
-        ``active``), newest first before."""
+        ``active``); before, the newest clips, the detector's best and worst in turn."""
         from kickclip.learn import active  # numpy: only the queue needs it
 
         directory = self._taste_dir()
         training = None if directory is None else load_training(directory, self.key)
-        if training is None:
-            return self.manager.list_clips(limit=limit, unrated_only=True, tag=tag, user=self.user)
         unrated = self.manager.list_clips(
             limit=max(limit, active.CANDIDATES), unrated_only=True, tag=tag, user=self.user
         )
         considered = unrated[: active.CANDIDATES]
+        if training is None:
+            order = active.spread([clip.score for clip in considered])
+            return ([considered[i] for i in order] + unrated[len(considered) :])[:limit]
         picks = active.order(
             training,
             [clip.features for clip in considered],

@@ -587,10 +587,16 @@ class ClipManager:
         return int(self._read(sql, params)[0][0])
 
     def find_overlapping(
-        self, sources: Iterable[str], start_time: float, end_time: float
+        self,
+        sources: Iterable[str],
+        start_time: float,
+        end_time: float,
+        *,
+        exclude: Iterable[int] = (),
     ) -> ClipRecord | None:
         """A stored clip of one of ``sources`` whose span overlaps this one by more than half
-        of the shorter of the two (the most overlapping one)."""
+        of the shorter of the two (the most overlapping one), other than the ``exclude`` ids."""
+        excluded = {int(i) for i in exclude}
         names = sorted(set(sources))
         if not names:
             return None
@@ -601,6 +607,8 @@ class ClipManager:
         )
         best, best_share = None, 0.5
         for row in rows:
+            if row["id"] in excluded:
+                continue
             overlap = min(end_time, row["end_time"]) - max(start_time, row["start_time"])
             shorter = min(end_time - start_time, row["end_time"] - row["start_time"])
             share = overlap / shorter if shorter > 0 else 0.0
