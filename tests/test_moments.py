@@ -122,3 +122,29 @@ def test_a_taste_for_visual_moments_carries_over_to_the_next_stream(
     assert RatingBasedTrainer(manager, settings.models_dir).train_from_ratings()
     after = kinds()
     assert after == ["action"] * 3, (before, after)
+
+
+def test_a_model_from_before_is_retrained_from_the_ratings_once(tmp_path: Path) -> None:
+    import pickle
+
+    from conftest import fill_store
+    from kickclip.learn import model_file
+
+    db, models = tmp_path / "clips.db", tmp_path / "models"
+    manager, _ = fill_store(db, 20, rated=15)
+    trainer = RatingBasedTrainer(manager, models)
+    assert trainer.train_from_ratings()
+    # What an older kickclip left: a signed model file of format 2, no description beside it.
+    path = model_file.model_path(models)
+    body = model_file._signed_body(path.read_bytes(), manager.model_key())
+    payload = pickle.loads(body)
+    payload["format_version"] = 2
+    path.write_bytes(model_file._signed(payload, manager.model_key()))
+    for described in (models / "versions").glob("active*.json"):
+        described.unlink()
+    assert model_file.load_model(models, manager.model_key()) is None  # never used to rank
+    assert model_file.is_outdated(models, manager.model_key())
+    assert RatingBasedTrainer(manager, models).retrain_if_outdated()
+    fresh = model_file.load_payload(models, manager.model_key())
+    assert fresh is not None and fresh["format_version"] == model_file.FORMAT_VERSION
+    assert not RatingBasedTrainer(manager, models).retrain_if_outdated()  # once

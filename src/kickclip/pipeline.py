@@ -115,9 +115,23 @@ def generate(
         and not settings.db.absolute().parent.is_dir()
     ):
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
+    _retrain_outdated(settings, manager)
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
     return cut_and_register(analysis, settings, manager, on_progress=on_progress)
+
+
+def _retrain_outdated(settings: Settings, manager: ClipManager | None) -> None:
+    """A model an older kickclip trained is retrained from the ratings before it ranks."""
+    from kickclip.learn.model_file import is_outdated
+    from kickclip.learn.trainer import RatingBasedTrainer, user_models_dir
+    from kickclip.store.clip_manager import ClipManager, read_model_key
+
+    key = read_model_key(settings.db)
+    if key is None or not is_outdated(user_models_dir(settings.models_dir, settings.user), key):
+        return
+    manager = manager or ClipManager(settings.db)
+    RatingBasedTrainer(manager, settings.models_dir, user=settings.user).retrain_if_outdated()
 
 
 def cut_and_register(

@@ -368,8 +368,9 @@ class HighlightModel:
         as good, half of that trust; BLEND_MARGIN better, all of it; BLEND_MARGIN worse,
         none; and none while its predictions rank the rated clips under MIN_TASTE_SPEARMAN
         (the first ten ratings are often all alike). So a taste that has learned nothing the
-        detector does not already know leaves the detector's order alone. None when the clips do not carry the detector's score
-        (stored before it was kept); 0 when the ratings are all alike.
+        detector does not already know leaves the detector's order alone. None when the clips
+        do not carry the detector's score (stored before it was kept); 0 when the ratings are
+        all alike.
         """
         from scipy.stats import spearmanr
 

@@ -45,7 +45,8 @@ META_FILENAME = "active.json"  # in versions/, beside the descriptions of every 
 TRAINING_FILENAME = "active.training.json"
 META_VERSION = 1
 FOREIGN_SUFFIX = ".foreign"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: moments carry every side; the taste reads rises, not levels
+OUTDATED_VERSIONS = (2,)  # ours, but trained on what no longer carries over: retrained once
 MAGIC = b"kickclip-model/2\n"
 DIGEST_BYTES = hashlib.sha256().digest_size
 log = logging.getLogger(__name__)
@@ -224,6 +225,14 @@ def _parse(path: Path, data: bytes, key: bytes | None) -> dict[str, Any] | None:
     except Exception as error:  # signed but unreadable: a library upgrade, a disk fault
         log.warning("ignoring unreadable model file %s (%s)", path, error.__class__.__name__)
         return None
+    if isinstance(payload, dict) and payload.get("format_version") in OUTDATED_VERSIONS:
+        log.warning(
+            "the model in %s was trained by an older kickclip on features that do not carry "
+            "over to a new stream; it is retrained from your ratings at the next rating, "
+            "generate or train",
+            path,
+        )
+        return None
     if (
         not isinstance(payload, dict)
         or payload.get("format_version") != FORMAT_VERSION
@@ -232,6 +241,19 @@ def _parse(path: Path, data: bytes, key: bytes | None) -> dict[str, Any] | None:
         log.warning("ignoring incompatible model file %s; train to replace it", path)
         return None
     return payload
+
+
+def is_outdated(models_dir: str | Path, key: bytes | None) -> bool:
+    """The active file is one this store signed, from an older format to retrain."""
+    data = _bytes(model_path(models_dir)) if model_path(models_dir).exists() else None
+    body = None if data is None or key is None else _signed_body(data, key)
+    if body is None:
+        return False
+    try:
+        payload = pickle.load(io.BytesIO(body))
+    except Exception:  # unreadable: not ours to judge, load_payload says why
+        return False
+    return isinstance(payload, dict) and payload.get("format_version") in OUTDATED_VERSIONS
 
 
 def load_model(models_dir: str | Path, key: bytes | None) -> HighlightModel | None:

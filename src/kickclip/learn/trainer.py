@@ -23,6 +23,7 @@ from kickclip.errors import ModelError
 from kickclip.learn import versions
 from kickclip.learn.model_file import (
     activate,
+    is_outdated,
     load_metadata,
     load_payload,
     load_training,
@@ -83,6 +84,13 @@ class RatingBasedTrainer:
     def _metadata(self) -> dict[str, Any] | None:
         """What this user's own model is (version, when, metrics), without loading it."""
         return load_metadata(self.models_dir, self.key)
+
+    def retrain_if_outdated(self) -> bool:
+        """A model an older kickclip trained (on features that do not carry over) is
+        retrained from the ratings, once; True when it was."""
+        if self._metadata() is not None or not is_outdated(self.models_dir, self.key):
+            return False
+        return self.train_from_ratings()
 
     def _taste_dir(self) -> Path | None:
         """The folder of the model that serves this user: their own, else the shared one."""
