@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from kickclip.chat import ChatMessage
+
+if TYPE_CHECKING:  # numpy is for analysis; stats, clips and rate never load it
+    import numpy as np
 
 ClipType = Literal["audio", "video", "chat"]
 CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video", "chat")
@@ -73,6 +74,8 @@ class FeatureSeries:
 
     @property
     def times_s(self) -> np.ndarray:
+        import numpy as np
+
         return self.start_s + self.hop_s * np.arange(len(self))
 
 
