@@ -75,7 +75,7 @@ def analyze(
     model = next((model for model in models if model is not None), None)
     if model is not None:
         candidates = blend(
-            candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_weight")
+            candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_gate")
         )
     highlights = choose(candidates, settings.top)
     return Analysis(

@@ -3,10 +3,12 @@
 The detector proposes a pool larger than what is cut (``pool_size``); once a model is trained
 the blended score, not the detector alone, picks the ``--top`` moments.
 
-reported = (1 - w) · heuristic + w · predicted, with w = n / (n + 20) capped at 0.8, where n is
-the number of ratings the model was trained on: at 10 ratings the model has a third of the say,
-at 80 ratings 0.8. The cap keeps the detector's view of "something happened here" in every
-score, since the model only ever saw clips the detector had already picked.
+reported = (1 - w) · heuristic + w · predicted, with w = gate · n / (n + 20), the trust capped
+at 0.8, where n is the number of ratings the model was trained on and the gate in [0, 1] is
+what the model chose when it was trained (``HighlightModel._blend_gate``: whether its
+cross-validated ranking of the rated clips beats the detector's; 1 for a model whose clips do
+not carry the detector's score). The cap keeps the detector's view of "something happened here"
+in every score, since the model only ever saw clips the detector had already picked.
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ def blend(
     highlights: Sequence[Highlight],
     predict: Predict,
     n_ratings: int,
-    weight: float | None = None,
+    gate: float | None = None,
 ) -> list[Highlight]:
     """Rescore and re-sort best first; a None prediction leaves a highlight as it was.
 
-    ``weight``: the taste's share, as the model chose it on its ratings (``blend_weight``);
-    None: by the number of ratings alone (models trained before it was chosen).
+    ``gate``: the share of its trust the model chose on its ratings (``blend_gate``); None:
+    all of it (models whose clips did not carry the detector's score).
     """
-    weight = model_weight(n_ratings) if weight is None else min(max(weight, 0.0), 1.0)
+    weight = model_weight(n_ratings) * (1.0 if gate is None else min(max(gate, 0.0), 1.0))
     rescored = []
     for highlight in highlights:
         predicted = predict(highlight.features, highlight.clip_type) if weight else None

@@ -3,12 +3,13 @@
 Few ratings is the normal case (10 to 100), where default gradient boosting memorizes noise.
 Each model is a pipeline of median imputation, rank scaling (quantiles: heavy tails and
 odd units cannot swamp the linear part) and a :class:`RidgeBoost`: a ridge fit in that rank
-space, plus shallow, shrunk, subsampled boosted trees (Huber loss, so one odd rating does not
-dominate) on what the ridge misses, the trees' share growing as n / (n + 30) of the n ratings
-and the ridge's alpha from 3 (up to 15 ratings) to 10 (from 50). With 10 ratings the
-prediction is mostly the linear trend, with 100 mostly both.
-``benchmarks/bench_learning.py`` measures it against gradient boosting, quantile + ridge and a
-pairwise ranker.
+space, plus shallow, shrunk histogram-boosted trees on what the ridge misses, the trees' share
+growing as n / (n + 30) of the n ratings and the ridge's alpha from 3 (up to 15 ratings) to 10
+(from 50). With 10 ratings the prediction is mostly the linear trend, with 100 mostly both.
+It reads only the features that carry over to another stream (``dataset.transferable``), and
+chooses at each training how much its taste should count against the detector
+(``blend_gate``). ``benchmarks/bench_taste.py`` measures the whole loop on the next stream;
+``benchmarks/bench_learning.py`` the learners on clips of one simulated distribution.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from kickclip.records import CLIP_TYPES
 
 SHARED = "shared"
 DETECTOR_SCORE = "detector_score"
-HALF_TRUST_RATINGS = 20
-MAX_MODEL_WEIGHT = 0.8
 BLEND_MARGIN = 0.1
 MIN_TASTE_SPEARMAN = 0.2
 CHEAPER_CV_RATINGS = 500
@@ -41,27 +40,6 @@ def _steps(x: np.ndarray) -> np.ndarray:
     enough distinct values that the trees bin them as they are (binning weighted ratings by
     percentiles took 30 s for 1,000 ratings)."""
     return np.round(x * RANK_STEPS) / RANK_STEPS
-
-
-RANK_STEPS = 64
-
-
-def _steps(x: np.ndarray) -> np.ndarray:
-    """Ranks in [0, 1] rounded to 1/64: finer than a few thousand ratings resolve, and few
-    enough distinct values that the trees bin them as they are (binning weighted ratings by
-    percentiles took 30 s for 1,000 ratings)."""
-    return np.round(x * RANK_STEPS) / RANK_STEPS
-
-
-def ndcg(stars: np.ndarray, scores: np.ndarray) -> float:
-    """NDCG of ranking clips by ``scores`` (gain: stars - 1; equal scores in a fixed order,
-    the later clip first)."""
-    order = np.lexsort((-np.arange(len(scores)), -scores))
-    gains = stars[order] - 1.0
-    ideal = np.sort(stars)[::-1] - 1.0
-    discount = 1.0 / np.log2(np.arange(len(stars)) + 2.0)
-    best = float(ideal @ discount)
-    return float(gains @ discount) / best if best > 0 else 0.0
 
 
 class RidgeBoost:
@@ -81,17 +59,15 @@ class RidgeBoost:
         tree_trust: float = 30.0,
         max_depth: int = 2,
         learning_rate: float = 0.05,
-        subsample: float = 0.8,
         random_state: int = 0,
     ) -> None:
         self.alpha = alpha
         self.tree_trust = tree_trust
         self.max_depth = max_depth
         self.learning_rate = learning_rate
-        self.subsample = subsample
         self.random_state = random_state
 
-    _PARAMS = ("alpha", "tree_trust", "max_depth", "learning_rate", "subsample", "random_state")
+    _PARAMS = ("alpha", "tree_trust", "max_depth", "learning_rate", "random_state")
     _estimator_type = "regressor"
 
     def __sklearn_tags__(self) -> Any:
@@ -124,7 +100,8 @@ class RidgeBoost:
         self.ridge_ = Ridge(alpha=self.alpha).fit(x, y, sample_weight=sample_weight)
         residual = y - self.ridge_.predict(x)
         # Histogram trees: the same shallow, shrunk trees as classic gradient boosting at a
-        # fraction of the cost (features binned once; 10,000 ratings train in about a second).
+        # fraction of the cost (features binned once; a whole training of 10,000 ratings,
+        # cross-validation included, takes about 3 CPU-seconds).
         trees = HistGradientBoostingRegressor(
             max_iter=int(min(200, 20 + 2 * n)),
             learning_rate=self.learning_rate,
@@ -163,7 +140,6 @@ class HighlightModel:
         min_type_samples: int = 10,
         max_depth: int = 2,
         learning_rate: float = 0.05,
-        subsample: float = 0.8,
         ridge_alpha: float = 3.0,
         tree_trust: float = 30.0,
         cv_folds: int = 5,
@@ -172,7 +148,6 @@ class HighlightModel:
         self.min_type_samples = min_type_samples
         self.max_depth = max_depth
         self.learning_rate = learning_rate
-        self.subsample = subsample
         self.ridge_alpha = ridge_alpha
         self.tree_trust = tree_trust
         self.cv_folds = cv_folds
@@ -194,7 +169,6 @@ class HighlightModel:
                 tree_trust=self.tree_trust,
                 max_depth=self.max_depth,
                 learning_rate=self.learning_rate,
-                subsample=self.subsample,
                 random_state=self.random_state,
             ),
         )
@@ -349,7 +323,7 @@ class HighlightModel:
             return mae, round(float(spearmanr(guess, truth)[0]), 4) if varied else None
 
         metrics["cv_mae_stars"], metrics["cv_spearman"] = scored(np.ones(n, dtype=bool))
-        metrics["blend_weight"] = self._blend_weight(features, stars, predicted)
+        metrics["blend_gate"] = self._blend_gate(features, stars, predicted)
         kinds = np.asarray(clip_types)
         metrics["per_type"] = {
             kind: dict(zip(("cv_mae", "spearman"), scored(kinds == kind), strict=True))
@@ -359,18 +333,17 @@ class HighlightModel:
         return metrics
 
     @staticmethod
-    def _blend_weight(features, stars: np.ndarray, predicted: np.ndarray) -> float | None:
-        """How much the taste should count against the detector's own score.
+    def _blend_gate(features, stars: np.ndarray, predicted: np.ndarray) -> float | None:
+        """How much of the trust its ratings earn (``rescore.model_weight``) the taste should
+        get against the detector's own score, in [0, 1].
 
-        Trust grows with the ratings, n / (n + HALF_TRUST_RATINGS) capped at
-        MAX_MODEL_WEIGHT, and is gated by how the taste's out-of-fold predictions rank the
-        rated clips against how the detector's score ranks them (Spearman with the stars):
-        as good, half of that trust; BLEND_MARGIN better, all of it; BLEND_MARGIN worse,
-        none; and none while its predictions rank the rated clips under MIN_TASTE_SPEARMAN
-        (the first ten ratings are often all alike). So a taste that has learned nothing the
-        detector does not already know leaves the detector's order alone. None when the clips
-        do not carry the detector's score (stored before it was kept); 0 when the ratings are
-        all alike.
+        The gate compares how the taste's out-of-fold predictions rank the rated clips with
+        how the detector's score ranks them (Spearman with the stars): as good, 0.5;
+        BLEND_MARGIN better, 1; BLEND_MARGIN worse, 0; and 0 while the predictions rank the
+        rated clips under MIN_TASTE_SPEARMAN (the first ten ratings are often all alike). So a
+        taste that has learned nothing the detector does not already know leaves the
+        detector's order alone. None when the clips do not carry the detector's score (stored
+        before it was kept); 0 when the ratings are all alike.
         """
         from scipy.stats import spearmanr
 
@@ -383,17 +356,14 @@ class HighlightModel:
         if taste_rho < MIN_TASTE_SPEARMAN:  # it has not learned to order even its own ratings
             return 0.0
         detector_rho = float(spearmanr(detector, stars)[0]) if np.ptp(detector) > 0 else 0.0
-        gate = min(max(0.5 + (taste_rho - detector_rho) / (2 * BLEND_MARGIN), 0.0), 1.0)
-        n = len(stars)
-        trust = min(MAX_MODEL_WEIGHT, n / (n + HALF_TRUST_RATINGS))
-        return round(trust * gate, 4)
+        gate = 0.5 + (taste_rho - detector_rho) / (2 * BLEND_MARGIN)
+        return round(min(max(gate, 0.0), 1.0), 4)
 
     def get_params(self) -> dict[str, Any]:
         return {
             "min_type_samples": self.min_type_samples,
             "max_depth": self.max_depth,
             "learning_rate": self.learning_rate,
-            "subsample": self.subsample,
             "ridge_alpha": self.ridge_alpha,
             "tree_trust": self.tree_trust,
             "random_state": self.random_state,
