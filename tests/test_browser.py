@@ -235,8 +235,9 @@ def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> No
     worker.get_by_text(re.compile("analyzing audio and video")).first.wait_for()
     cancel = worker.get_by_role("button", name="Cancel")
     cancel.wait_for()
-    # From the moment the click lands: under load Playwright's own wait for the button to be
-    # actionable took 3 s in two full runs, before the job had been asked anything.
+    # From the moment the click lands: in two of four full-suite runs 3-5 s passed between
+    # the old clock start (before Playwright's wait for the button) and "cancelled", while
+    # the test alone and its module alone passed; the wait, not the job, is the likely part.
     cancel.click()
     pressed = time.monotonic()
     worker.get_by_text(re.compile("cancelled")).first.wait_for(timeout=2_000)
