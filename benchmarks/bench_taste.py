@@ -165,7 +165,7 @@ def run_user(seed: int, taste_name: str) -> dict:
     """Generate A, rate it as the taste would, score B and C at each point."""
     from kickclip import pipeline
     from kickclip.learn.trainer import RatingBasedTrainer
-    from kickclip.rating import rate
+    from kickclip.pipeline import rate
     from kickclip.settings import Settings
     from kickclip.store.clip_manager import ClipManager
 

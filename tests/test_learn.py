@@ -13,7 +13,7 @@ from kickclip.errors import ModelError
 from kickclip.learn.model import HighlightModel
 from kickclip.learn.model_file import MODEL_FILENAME, load_model
 from kickclip.learn.trainer import RatingBasedTrainer
-from kickclip.rating import rate
+from kickclip.pipeline import rate
 from kickclip.records import Highlight
 from kickclip.rescore import blend, model_weight
 

@@ -186,7 +186,7 @@ def test_auth_takes_several_logins_or_a_file(tmp_path: Path) -> None:
 
 def test_automatic_training_retrains_the_shared_model_only_when_due(tmp_path: Path) -> None:
     from kickclip.learn.model_file import load_payload
-    from kickclip.rating import rate
+    from kickclip.pipeline import rate
 
     manager, ids = fill_store(tmp_path / "clips.db", 70)
     _rate_two_tastes(manager, ids[:60])  # 70 ratings: alice 20, bob 50

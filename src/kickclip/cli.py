@@ -161,8 +161,6 @@ def _settings(values: dict[str, Any]) -> Any:
 
 
 def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
-    from kickclip.detect.evidence import describe
-
     table = Table("#", "type", "time", "score", "evidence", *(("id", "file") if with_files else ()))
     for rank, row in enumerate(rows, start=1):
         table.add_row(
@@ -170,7 +168,7 @@ def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
             row["clip_type"],
             f"{_clock(row['start'])}–{_clock(row['end'])}",
             f"{row['score']:.2f}",
-            describe(row["features"], row["clip_type"]),
+            row["reason"],
             *((str(row["id"]), Path(row["filepath"]).name) if with_files else ()),
         )
     return table
@@ -555,8 +553,8 @@ def rate(
 
     Example: kickclip rate 7 5 · kickclip rate 8 2 --confidence 0.5 · kickclip rate 7 3 --user ana
     """
+    from kickclip import pipeline
     from kickclip.errors import ClipNotFound, InvalidRating
-    from kickclip.rating import rate as rate_clip
 
     with user_errors():
         try:
@@ -569,7 +567,7 @@ def rate(
             raise ClipNotFound(clip_id)
         manager = _store(db)
         trainer = _trainer(manager, models_dir, user)
-        outcome = rate_clip(
+        outcome = pipeline.rate(
             manager, trainer, int(clip_id), rating, confidence=confidence, auto_train=False
         )
     sure = "" if outcome.record.confidence is None else f" (confidence {confidence:g})"
@@ -578,7 +576,7 @@ def rate(
         f"Rated clip {outcome.record.id}{rater}: {_stars(outcome.record.rating)}{sure}",
         highlight=False,
     )
-    # The retrain rating.rate would run, but announced first: it takes seconds, and a silent
+    # The retrain pipeline.rate would run, but announced first: it takes seconds, and a silent
     # terminal looks hung.
     if not trainer.should_auto_train():
         return
@@ -586,9 +584,8 @@ def rate(
         f"Retraining on {trainer.get_training_progress()['rated_clips']} ratings…",
         highlight=False,
     )
-    try:
-        trained = trainer.train_from_ratings(shared=False)  # the shared one when due
-    except (KickclipError, ValueError, ArithmeticError, OSError) as error:
+    trained, error = pipeline.retrain_if_due(trainer)
+    if error is not None:
         err.print(f"Warning: the rating is saved, but training failed: {error}", markup=False)
         return
     if trained:
@@ -657,14 +654,14 @@ def explain(
 
     Example: kickclip explain 7
     """
+    from kickclip import pipeline
     from kickclip.errors import ClipNotFound
-    from kickclip.explain import explain as explain_clip
 
     with user_errors():
         if not clip_id.isdigit():
             raise ClipNotFound(clip_id)
         manager = _store(db)
-        explanation = explain_clip(manager, _trainer(manager, models_dir, user), int(clip_id))
+        explanation = pipeline.explain(manager, _trainer(manager, models_dir, user), int(clip_id))
     if as_json:
         _print_json(explanation.to_json())
         return
@@ -690,12 +687,13 @@ def train(
     Once named users rate, the shared model (everyone's ratings; it serves a user until they
     have a model of their own) is retrained too.
     """
+    from kickclip import pipeline
     from kickclip.errors import ModelError
 
     with user_errors():
         manager = _store(db)
         trainer = _trainer(manager, models_dir, user)
-        if not trainer.train_from_ratings(min_samples=min_samples):
+        if not pipeline.train(trainer, min_samples):
             rated = manager.count_rated_since(None, user=trainer.user)
             raise ModelError(
                 f"need {min_samples - rated} more rated clips to train ({rated} of {min_samples})"
@@ -847,10 +845,10 @@ def export_(
     db: DbOption = SETTING_BY_NAME["db"].default,
 ) -> None:
     """Write clips, features and ratings to CSV or JSON (by the file's extension)."""
-    from kickclip.store.exchange import export_clips
+    from kickclip import pipeline
 
     with user_errors():
-        count = export_clips(_store(db), file)
+        count = pipeline.export_clips(_store(db), file)
     out.print(f"Exported {count} clips to {file}", highlight=False)
 
 
@@ -860,10 +858,10 @@ def import_(
     db: DbOption = SETTING_BY_NAME["db"].default,
 ) -> None:
     """Merge an export into this database; clips already here are not duplicated."""
-    from kickclip.store.exchange import import_clips
+    from kickclip import pipeline
 
     with user_errors():
-        summary = import_clips(_store(db), file)
+        summary = pipeline.import_clips(_store(db), file)
     others = f", {summary.user_ratings} named users' ratings taken" if summary.user_ratings else ""
     out.print(
         f"Imported {file}: {summary.added} added, {summary.rated} ratings filled in, "
@@ -881,14 +879,14 @@ def delete(
 
     Example: kickclip delete 7 8
     """
+    from kickclip import pipeline
     from kickclip.errors import ClipNotFound
-    from kickclip.housekeeping import delete as delete_clips
 
     with user_errors():
         for clip_id in clip_ids:
             if not clip_id.isdigit():
                 raise ClipNotFound(clip_id)
-        removed = delete_clips(_store(db), [int(clip_id) for clip_id in clip_ids])
+        removed = pipeline.delete(_store(db), [int(clip_id) for clip_id in clip_ids])
     out.print(
         f"Deleted {len(removed)} clip(s): {', '.join(str(r.id) for r in removed)}",
         highlight=False,
@@ -907,10 +905,10 @@ def cleanup(
 
     Example: kickclip cleanup --dry-run
     """
-    from kickclip.housekeeping import cleanup as clean
+    from kickclip import pipeline
 
     with user_errors():
-        report = clean(_store(db), out_dir, dry_run=dry_run)
+        report = pipeline.cleanup(_store(db), out_dir, dry_run=dry_run)
     if as_json:
         _print_json({"dry_run": dry_run, **report.to_json()})
         return

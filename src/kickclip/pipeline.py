@@ -1,24 +1,34 @@
 """The stage order, and the only place that chains stages.
 
     ingest → analyze → detect → rescore → (cut → store)
+    rate → store → (learn)     explain: store + learn     delete, cleanup, export, import: store
 
-``analyze`` writes nothing (a live source's recording aside: it is the clip source).
+``analyze`` writes nothing (a live source's recording aside: it is the clip source). The CLI,
+the web UI and batch reach the stages through these functions; they read the store and the
+model's status through the public :class:`ClipManager` and :class:`RatingBasedTrainer`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kickclip.errors import CutError, StoreError
+from kickclip.errors import CutError, KickclipError, StoreError
 from kickclip.progress import ProgressCallback, no_progress, scaled
 from kickclip.records import Analysis, CutClip, GeneratedClip, Generation
 from kickclip.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
-    from kickclip.store.clip_manager import ClipManager
+    from kickclip.explain import Explanation
+    from kickclip.housekeeping import CleanupReport
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager, ClipRecord
+    from kickclip.store.exchange import ImportSummary
+
+log = logging.getLogger(__name__)
 
 
 def analyze(
@@ -222,3 +232,84 @@ def _cut_and_register(
         raise CutError(f"no clip could be cut: {failures[0]}")
     on_progress(1.0, "done")
     return Generation(analysis=analysis, clips=tuple(clips), failures=tuple(failures))
+
+
+# --- what a user does with stored clips ---------------------------------------------------------
+@dataclass(frozen=True)
+class RatingOutcome:
+    record: ClipRecord
+    trained: bool = False
+    training_error: str | None = None
+
+
+def rate(
+    manager: ClipManager,
+    trainer: RatingBasedTrainer,
+    clip_id: int,
+    rating: object,
+    *,
+    confidence: float | None = None,
+    auto_train: bool = True,
+) -> RatingOutcome:
+    """Store ``rating`` (with how sure the rater is, in (0, 1]) for ``clip_id``, as the
+    trainer's user; with ``auto_train``, retrain every 5 new ratings once 10 exist.
+
+    A training failure is reported in the outcome and logged; it never loses the rating.
+    """
+    record = manager.rate_clip(clip_id, rating, confidence, user=trainer.user)  # type: ignore[arg-type]
+    if not auto_train:
+        return RatingOutcome(record)
+    trained, error = retrain_if_due(trainer)
+    return RatingOutcome(record, trained=trained, training_error=error)
+
+
+def retrain_if_due(trainer: RatingBasedTrainer) -> tuple[bool, str | None]:
+    """Retrain when the policy says so; (trained, why training failed). A failure is logged
+    and returned, never raised: the ratings it would learn from are stored already."""
+    if not trainer.should_auto_train():
+        return False, None
+    try:
+        return trainer.train_from_ratings(shared=False), None  # the shared one when due
+    except (KickclipError, ValueError, ArithmeticError, OSError) as error:
+        log.warning("retraining after a rating failed: %s", error)
+        return False, str(error)
+
+
+def train(trainer: RatingBasedTrainer, min_samples: int | None = None) -> bool:
+    """Train the trainer's user's model now (and the shared one); False when too few rated."""
+    return trainer.train_from_ratings(min_samples)
+
+
+def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> Explanation:
+    """Why this clip: the detector's evidence, the taste's prediction and what moved it."""
+    from kickclip.explain import explain as explain_clip
+
+    return explain_clip(manager, trainer, clip_id)
+
+
+def delete(manager: ClipManager, clip_ids: list[int]) -> list[ClipRecord]:
+    """Delete clips: rows, ratings and tags, and their files."""
+    from kickclip.housekeeping import delete as delete_clips
+
+    return delete_clips(manager, clip_ids)
+
+
+def cleanup(manager: ClipManager, out_dir: Path, *, dry_run: bool = False) -> CleanupReport:
+    """Repair what an interrupted run left in the store and the clips folder."""
+    from kickclip.housekeeping import cleanup as clean
+
+    return clean(manager, out_dir, dry_run=dry_run)
+
+
+def export_clips(manager: ClipManager, path: str | Path) -> int:
+    """Write clips, features and ratings to CSV or JSON (by extension); how many."""
+    from kickclip.store.exchange import export_clips as export
+
+    return export(manager, path)
+
+
+def import_clips(manager: ClipManager, path: str | Path) -> ImportSummary:
+    """Merge an export into the store; clips already present are not duplicated."""
+    from kickclip.store.exchange import import_clips as merge
+
+    return merge(manager, path)

@@ -80,13 +80,13 @@ def pick_from_gallery(settings: Settings, event: gr.SelectData) -> Any:
 
 def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tuple[Any, ...]:
     """Delete the chosen clip (files, row, rating, tags); the refreshed gallery and a status."""
-    from kickclip.housekeeping import delete
+    from kickclip import pipeline
 
     if not choice:  # nothing chosen, or the browser's confirmation was declined
         return (*refresh_gallery(settings, tag), "")
     manager, _ = store(settings)
     try:
-        removed = delete(manager, [clip_id_of(choice)])
+        removed = pipeline.delete(manager, [clip_id_of(choice)])
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     return (*refresh_gallery(settings, tag), f"Deleted clip #{removed[0].id}")

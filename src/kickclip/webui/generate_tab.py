@@ -7,7 +7,6 @@ from typing import Any
 
 import gradio as gr
 
-from kickclip.detect.evidence import describe
 from kickclip.errors import KickclipError
 from kickclip.progress import scaled
 from kickclip.settings import SETTING_BY_NAME, Settings
@@ -63,7 +62,7 @@ def _rows(highlights: list[dict[str, Any]], kind: str) -> list[list[Any]]:
             h["start"],
             h["end"],
             h["score"],
-            describe(h["features"], h["clip_type"]),
+            h["reason"],
         ]
         for h in highlights
         if h["clip_type"] == kind

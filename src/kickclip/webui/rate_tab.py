@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -12,7 +11,6 @@ from kickclip.errors import KickclipError
 from kickclip.settings import Settings
 from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
 
-log = logging.getLogger(__name__)
 STARS = ["1 - Poor", "2 - Below average", "3 - Average", "4 - Good", "5 - Excellent"]
 _training = threading.Lock()
 
@@ -79,13 +77,13 @@ def show_clip(settings: Settings, choice: str | None) -> tuple[str | None, str]:
 
 def why_markdown(settings: Settings, choice: str | None) -> str:
     """The "Why this clip" panel: detector evidence, predicted stars, signed contributions."""
-    from kickclip.explain import explain
+    from kickclip import pipeline
 
     if not choice:
         return ""
     manager, trainer = store(settings)
     try:
-        explanation = explain(manager, trainer, clip_id_of(choice))
+        explanation = pipeline.explain(manager, trainer, clip_id_of(choice))
     except KickclipError as error:
         return f"**Why this clip**: {error}"
     text = f"**Why this clip**: {explanation.reason}"
@@ -104,13 +102,11 @@ def _train_in_background(settings: Settings) -> bool:
     if not _training.acquire(blocking=False):
         return False
 
+    from kickclip import pipeline
+
     def work() -> None:
         try:
-            _, trainer = store(settings)
-            if trainer.should_auto_train():
-                trainer.train_from_ratings(shared=False)
-        except (KickclipError, ValueError, ArithmeticError, OSError) as error:
-            log.warning("retraining after a rating failed: %s", error)
+            pipeline.retrain_if_due(store(settings)[1])  # a failure is logged there
         finally:
             _training.release()
 
@@ -130,13 +126,13 @@ def submit_rating(
 ) -> tuple[Any, Any, str]:
     """Store the rating (counting half when ``unsure``), retrain in the background if due, and
     move to the next clip."""
-    from kickclip.rating import rate
+    from kickclip import pipeline
 
     if not stars:
         raise gr.Error("choose 1 to 5 stars first")
     manager, trainer = store(settings)
     try:
-        outcome = rate(
+        outcome = pipeline.rate(
             manager,
             trainer,
             clip_id_of(choice),
@@ -227,10 +223,12 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
 
 
 def train_now(settings: Settings) -> tuple[str, str]:
+    from kickclip import pipeline
+
     _, trainer = store(settings)
     with _training:
         try:
-            trained = trainer.train_from_ratings()
+            trained = pipeline.train(trainer)
         except KickclipError as error:
             raise gr.Error(str(error)) from None
     if not trained:
