@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The tests' servers listen on 127.0.0.1: the CLI (and every subprocess) may read them, as a
+# user's LAN media server with this opt-in; tests of the refusal take it away.
+os.environ["KICKCLIP_ALLOW_PRIVATE_ADDRESSES"] = "1"
 
 from media import make_media
 

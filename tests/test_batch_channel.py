@@ -245,7 +245,7 @@ def test_batch_of_a_channel_end_to_end(
         make_hls(source, media / uuid)
     with Server(media) as server:
 
-        def fake_resolve(url: str) -> resolve.Resolved:
+        def fake_resolve(url: str, **_: object) -> resolve.Resolved:
             uuid = url.rsplit("/", 1)[1]
             rendition = Rendition(server.url(f"{uuid}/index.m3u8"), height=96)
             return resolve.Resolved(f"vod {uuid}", False, (rendition,), {})

@@ -253,7 +253,7 @@ def test_a_kick_vod_replays_its_own_chat(tmp_path: Path, monkeypatch: pytest.Mon
     local = make_media(tmp_path / "vod.mp4", duration_s=240, bursts=[(60, 62)])
     began = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
 
-    def fake_resolve(url: str) -> resolve.Resolved:
+    def fake_resolve(url: str, **_: object) -> resolve.Resolved:
         rendition = Rendition(str(local), height=240, has_audio=True, has_video=True)
         return resolve.Resolved("a vod", False, (rendition,), {}, "4242", began)
 

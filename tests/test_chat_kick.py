@@ -416,13 +416,14 @@ def test_a_live_kick_channel_records_its_chat_with_the_stream(tmp_path, monkeypa
         monkeypatch.setattr(kick, "KICK_BASE_URL", server.url("").rstrip("/"))
         monkeypatch.setattr(kick, "PUSHER_WS_URL", pusher.url)
 
-        def live(url):
+        def live(url, **_):
             rendition = Rendition(server.url("stream.m3u8"), height=240)
             return resolve.Resolved("somechannel live", True, (rendition,), {})
 
         monkeypatch.setattr(resolve, "resolve", live)
         media = open_source(
-            "https://kick.com/somechannel", Settings(out=tmp_path / "out", record_minutes=0.1)
+            "https://kick.com/somechannel",
+            Settings(out=tmp_path / "out", record_minutes=0.1, allow_private_addresses=True),
         )
     assert media.is_live and pusher.received[0]["data"]["channel"] == "chatrooms.42.v2"
     assert [(m.user, m.text) for m in media.chat] == [("Ann", "KEKW"), ("Bob", "clip it")]

@@ -21,8 +21,11 @@ from kickclip.errors import InvalidInput, KickclipError, SourceError, SourceUnre
 from kickclip.ingest import open_source
 from kickclip.ingest.probe import open_media
 from kickclip.ingest.sources import SourceKind, classify
+from kickclip.settings import Settings
 from media import make_media
 from servers import Server, make_hls, make_master
+
+LAN = Settings(allow_private_addresses=True)  # the test servers listen on 127.0.0.1
 
 UUID = "0f5c7a4e-1111-2222-3333-444455556666"
 CLOSED_PROXY = "http://127.0.0.1:9"  # nothing listens there: nothing leaves the machine
@@ -255,7 +258,7 @@ def test_remote_playlist_cannot_pull_local_files(
     name = _playlist_with(tmp_path, template.format(path=secret), good_first=good_first)
     with watched_fifo(secret) as opened, Server(tmp_path) as server:
         with pytest.raises(SourceError) as raised:
-            open_source(server.url(name))
+            open_source(server.url(name), LAN)
         time.sleep(0.05)
     message = str(raised.value)
     assert f"names a {scheme}: entry" in message and "only http and https" in message
@@ -272,7 +275,7 @@ def test_variant_playlist_cannot_pull_local_files_either(tmp_path: Path) -> None
     make_master(tmp_path, {"low": (160, 96, 300_000)})
     with watched_fifo(secret) as opened, Server(tmp_path) as server:
         with pytest.raises(SourceError):
-            open_source(server.url("master.m3u8"))
+            open_source(server.url("master.m3u8"), LAN)
         time.sleep(0.05)
     assert opened == []
 
@@ -284,7 +287,7 @@ def test_master_playlist_naming_a_local_file_is_refused(tmp_path: Path) -> None:
     )
     with watched_fifo(secret) as opened, Server(tmp_path) as server:
         with pytest.raises(SourceError, match=r"names a file: entry"):
-            open_source(server.url("master.m3u8"))
+            open_source(server.url("master.m3u8"), LAN)
         time.sleep(0.05)
     assert opened == []
 
@@ -301,7 +304,7 @@ def test_remote_sdp_does_not_open_udp_sockets(tmp_path: Path) -> None:
     with Server(tmp_path) as server:
         started = time.monotonic()
         with pytest.raises(SourceError):
-            open_source(server.url("s.sdp"))
+            open_source(server.url("s.sdp"), LAN)
     assert time.monotonic() - started < 3
 
 
@@ -309,7 +312,7 @@ def test_normal_loopback_hls_still_opens(tmp_path: Path) -> None:
     make_media(tmp_path / "a.mp4", duration_s=12)
     make_hls(tmp_path / "a.mp4", tmp_path / "hls")
     with Server(tmp_path) as server:
-        media = open_source(server.url("hls/index.m3u8"))
+        media = open_source(server.url("hls/index.m3u8"), LAN)
     assert media.duration_s == pytest.approx(12, abs=1) and media.has_video
 
 
@@ -335,7 +338,7 @@ def _closed_port() -> int:
 )
 def test_error_lines_are_capped(make, offline: None) -> None:
     with pytest.raises(KickclipError) as raised:
-        open_source(make())
+        open_source(make(), LAN)
     message = str(raised.value)
     assert len(message) <= 200 and "…" in message and "\n" not in message
 

@@ -18,6 +18,8 @@ from kickclip.settings import Settings
 from media import make_media
 from servers import Server
 
+LAN = Settings(allow_private_addresses=True)  # the test servers listen on 127.0.0.1
+
 
 @pytest.mark.parametrize(
     ("url", "kind"),
@@ -57,7 +59,10 @@ def test_kick_without_network_is_one_clear_line(monkeypatch: pytest.MonkeyPatch)
 def test_mp4_over_http_with_range(tmp_path: Path) -> None:
     make_media(tmp_path / "vod.mp4", duration_s=90, bursts=[(40, 43)])
     with Server(tmp_path) as server:
-        analysis = pipeline.analyze(server.url("vod.mp4"), Settings(clip_duration=10, min_gap=20))
+        analysis = pipeline.analyze(
+            server.url("vod.mp4"),
+            Settings(clip_duration=10, min_gap=20, allow_private_addresses=True),
+        )
     assert analysis.duration_s == pytest.approx(90, abs=1)
     assert any(40 <= h.peak_s <= 44 for h in analysis.highlights if h.clip_type == "audio")
     assert all(path == "/vod.mp4" for path, _ in server.requests)
@@ -70,7 +75,7 @@ def test_http_errors(tmp_path: Path, status: int, text: str) -> None:
         Server(tmp_path, statuses={"vod.mp4": status}) as server,
         pytest.raises(SourceUnreachable, match=text),
     ):
-        open_source(server.url("vod.mp4"))
+        open_source(server.url("vod.mp4"), LAN)
 
 
 def test_connection_refused() -> None:
@@ -78,7 +83,7 @@ def test_connection_refused() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, never listening: connections are refused
         with pytest.raises(SourceUnreachable, match="cannot read"):
-            open_source(f"http://127.0.0.1:{port}/vod.mp4")
+            open_source(f"http://127.0.0.1:{port}/vod.mp4", LAN)
 
 
 def test_rendition_choice() -> None:
@@ -127,7 +132,8 @@ def test_hls_master_reads_low_rendition_and_only_needed_segments(tmp_path: Path)
     make_master(tmp_path, {"low": (160, 96, 300_000), "high": (320, 192, 900_000)})
     with Server(tmp_path) as server:
         analysis = pipeline.analyze(
-            server.url("master.m3u8"), Settings(clip_duration=10, min_gap=20)
+            server.url("master.m3u8"),
+            Settings(clip_duration=10, min_gap=20, allow_private_addresses=True),
         )
         analysis_reads = {path for path, _ in server.requests}
         server.requests.clear()
@@ -152,7 +158,7 @@ def test_live_playlist_is_recorded_for_the_set_time(tmp_path: Path) -> None:
     make_media(tmp_path / "live.mp4", duration_s=40, bursts=[(3, 5)])
     playlist = make_hls(tmp_path / "live.mp4", tmp_path / "live")
     with Server(tmp_path, dynamic={"stream.m3u8": growing_playlist(playlist)}) as server:
-        settings = Settings(out=tmp_path / "out", record_minutes=0.1)
+        settings = Settings(out=tmp_path / "out", record_minutes=0.1, allow_private_addresses=True)
         media = open_source(server.url("stream.m3u8"), settings)
     recording = Path(media.analysis_url)
     assert media.is_live and media.cut_url == media.analysis_url
@@ -218,6 +224,9 @@ def test_hls_discontinuity_keeps_time_increasing(tmp_path: Path) -> None:
     lines.append("#EXT-X-ENDLIST")
     (tmp_path / "vod.m3u8").write_text("\n".join(lines) + "\n")
     with Server(tmp_path) as server:
-        analysis = pipeline.analyze(server.url("vod.m3u8"), Settings(clip_duration=10, min_gap=20))
+        analysis = pipeline.analyze(
+            server.url("vod.m3u8"),
+            Settings(clip_duration=10, min_gap=20, allow_private_addresses=True),
+        )
     assert analysis.duration_s == pytest.approx(80, abs=3)
     assert any(59 <= h.peak_s <= 64 for h in analysis.highlights if h.clip_type == "audio")

@@ -264,5 +264,5 @@ def test_unreachable_postgres_is_one_line_without_the_password(workspace: Worksp
     assert result.exit_code == 1 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot open clip database")
-    assert "s3cret" not in result.stderr and f"kickclip:***@127.0.0.1:{port}" in lines[0]
+    assert "s3cret" not in result.stderr and f"//127.0.0.1:{port}/" in lines[0]
     assert workspace.unchanged()

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kickclip.errors import KickclipError
+from kickclip.ingest.sources import redact
 from kickclip.settings import SETTING_BY_NAME
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ ThoroughOption = Annotated[bool, _option("thorough")]
 RecordOption = Annotated[float, _option("record_minutes")]
 ChatOption = Annotated[Path | None, _option("chat", metavar="FILE")]
 ChatOffsetOption = Annotated[float, _option("chat_offset", metavar="S")]
+PrivateOption = Annotated[bool, _option("allow_private_addresses")]
 
 
 @contextmanager
@@ -189,6 +191,7 @@ def analyze(
     record_minutes: RecordOption = SETTING_BY_NAME["record_minutes"].default,
     chat: ChatOption = None,
     chat_offset: ChatOffsetOption = 0.0,
+    allow_private_addresses: PrivateOption = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
@@ -212,10 +215,13 @@ def analyze(
         return
     rows = result.to_json()["highlights"]
     if not rows:
-        out.print(f"Nothing stood out in {_clock(result.duration_s)} of {source}.", highlight=False)
+        out.print(
+            f"Nothing stood out in {_clock(result.duration_s)} of {redact(source)}.",
+            highlight=False,
+        )
         return
     out.print(_highlight_table(rows, with_files=False))
-    out.print(f"Cut them with: kickclip generate {source}", highlight=False)
+    out.print(f"Cut them with: kickclip generate {redact(source)}", highlight=False)
 
 
 @app.command()
@@ -232,6 +238,7 @@ def generate(
     accurate: Annotated[bool, _option("accurate")] = False,
     force: Annotated[bool, _option("force")] = False,
     keep_recording: Annotated[bool, _option("keep_recording")] = False,
+    allow_private_addresses: PrivateOption = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
@@ -256,7 +263,7 @@ def generate(
         return
     rows = result.to_json()["highlights"]
     if not rows:
-        out.print(f"Nothing stood out in {source}; no clips written.", highlight=False)
+        out.print(f"Nothing stood out in {redact(source)}; no clips written.", highlight=False)
         return
     out.print(_highlight_table(rows, with_files=True))
     reused = sum(row["reused"] for row in rows)
@@ -303,6 +310,7 @@ def batch(
     quality: Annotated[str, _option("quality")] = "best",
     accurate: Annotated[bool, _option("accurate")] = False,
     force: Annotated[bool, _option("force")] = False,
+    allow_private_addresses: PrivateOption = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
@@ -430,6 +438,7 @@ def serve(
         ),
     ] = None,
     media_dir: Annotated[Path, _option("media_dir")] = SETTING_BY_NAME["media_dir"].default,
+    allow_private_addresses: PrivateOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,

@@ -191,7 +191,7 @@ def _copy(
     so the clip never begins after the requested start, whatever the container's seek did.
     """
 
-    with open_media(media.cut_url, media.http_headers) as source:
+    with open_media(media.cut_url, media.http_headers, allow_private=media.allow_private) as source:
         video = _best(source.streams.video)
         audio = pick_stream(source.streams.audio)
         inputs = [s for s in (video, audio) if s is not None]
@@ -264,7 +264,7 @@ def _reencode(
     import av
 
     start_s, end_s = highlight.start_s, highlight.end_s
-    with open_media(media.cut_url, media.http_headers) as source:
+    with open_media(media.cut_url, media.http_headers, allow_private=media.allow_private) as source:
         video = _best(source.streams.video)
         audio = pick_stream(source.streams.audio)
         inputs = [s for s in (video, audio) if s is not None]
@@ -320,7 +320,7 @@ def _reencode(
 def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
     """A JPEG of the first frame at or after ``at_s``, THUMBNAIL_WIDTH wide."""
 
-    with open_media(media.cut_url, media.http_headers) as source:
+    with open_media(media.cut_url, media.http_headers, allow_private=media.allow_private) as source:
         video = _best(source.streams.video)
         packets = _packets_from(source, [video], video, at_s + media.start_s, media.start_s)
         chosen = None

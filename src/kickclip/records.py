@@ -58,6 +58,7 @@ class MediaInfo:
     started_at: datetime | None = None  # when the VOD's stream began (UTC)
     chat: tuple[ChatMessage, ...] = ()  # a live channel's chat, recorded with the stream
     notes: tuple[str, ...] = ()  # warnings from opening it (no live chat, …)
+    allow_private: bool = False  # its addresses may be internal (--allow-private-addresses)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,13 @@ SETTINGS: tuple[Setting, ...] = (
         envvar="KICKCLIP_USER",
     ),
     Setting(
+        "allow_private_addresses",
+        False,
+        "Read remote sources on loopback, private and link-local addresses (a media server "
+        "on your own network); refused by default, with every playlist entry and redirect.",
+        envvar="KICKCLIP_ALLOW_PRIVATE_ADDRESSES",
+    ),
+    Setting(
         "keep_recording",
         False,
         "Keep the recording of a live source after its clips are cut (default: removed).",
@@ -126,6 +133,7 @@ class Settings:
     accurate: bool = SETTING_BY_NAME["accurate"].default
     force: bool = SETTING_BY_NAME["force"].default
     keep_recording: bool = SETTING_BY_NAME["keep_recording"].default
+    allow_private_addresses: bool = SETTING_BY_NAME["allow_private_addresses"].default
     media_dir: Path = SETTING_BY_NAME["media_dir"].default
     chat: Path | None = SETTING_BY_NAME["chat"].default
     chat_offset: float = SETTING_BY_NAME["chat_offset"].default

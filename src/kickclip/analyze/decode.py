@@ -64,7 +64,9 @@ def extract_features(
     warnings: list[str] = []
     last_s = 0.0
 
-    with open_media(media.analysis_url, media.http_headers) as container:
+    with open_media(
+        media.analysis_url, media.http_headers, allow_private=media.allow_private
+    ) as container:
         video = pick_stream(container.streams.video)
         audio = pick_stream(container.streams.audio)
         streams = [s for s in (video, audio) if s is not None]

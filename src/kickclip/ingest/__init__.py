@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kickclip.ingest.probe import probe
-from kickclip.ingest.sources import Source, SourceKind, classify
+from kickclip.ingest.sources import Source, SourceKind, classify, redact
 from kickclip.progress import ProgressCallback, no_progress
 from kickclip.records import MediaInfo
 from kickclip.settings import DEFAULT_SETTINGS, Settings
@@ -42,6 +43,7 @@ def open_source(
     chat_channel_id, started_at = None, None
     live_chat: tuple = ()
     notes: tuple[str, ...] = ()
+    private = settings.allow_private_addresses
     if kind.kind in (
         SourceKind.KICK_LIVE,
         SourceKind.KICK_VOD,
@@ -50,16 +52,17 @@ def open_source(
     ):
         from kickclip.ingest.resolve import by_quality, lowest, resolve
 
-        resolved = resolve(kind.text)
+        resolved = resolve(kind.text, allow_private=private)
         renditions = resolved.renditions
         title, headers, is_live = resolved.title, dict(resolved.http_headers), resolved.is_live
         chat_channel_id, started_at = resolved.chat_channel_id, resolved.started_at
         analysis_url = lowest(renditions).url
         cut_url = by_quality(renditions, settings.quality).url
-    if kind.kind is SourceKind.MEDIA_URL and kind.text.lower().split("?")[0].endswith(".m3u8"):
+    if _is_playlist(kind):
+        from kickclip.ingest.fetch import Access
         from kickclip.ingest.resolve import by_quality, hls_renditions, lowest
 
-        renditions, is_live = hls_renditions(kind.text)
+        renditions, is_live = hls_renditions(kind.text, Access(allow_private=private))
         if renditions:
             analysis_url = lowest(renditions).url
             cut_url = by_quality(renditions, settings.quality).url
@@ -74,14 +77,15 @@ def open_source(
                 recording,
                 minutes=settings.record_minutes,
                 http_headers=headers,
+                allow_private=private,
                 on_progress=on_progress,
             )
         live_chat, notes = tuple(chat.messages), tuple(chat.warnings)
         analysis_url = cut_url = str(recording)
         headers = {}
-    facts = probe(analysis_url, http_headers=headers)
+    facts = probe(analysis_url, http_headers=headers, allow_private=private)
     return MediaInfo(
-        source=kind.text,
+        source=redact(kind.text),
         title=title,
         analysis_url=analysis_url,
         cut_url=cut_url,
@@ -100,7 +104,19 @@ def open_source(
         started_at=started_at,
         chat=live_chat,
         notes=notes,
+        allow_private=private,
     )
+
+
+def _is_playlist(kind: Source) -> bool:
+    """An HLS playlist by its name, or a local file by its first bytes (FFmpeg would read
+    one as a playlist whatever its name)."""
+    if kind.kind is SourceKind.MEDIA_URL:
+        return urlsplit(kind.text).path.lower().endswith(".m3u8")
+    if kind.kind is not SourceKind.FILE or not os.path.isfile(kind.text):
+        return False
+    with open(kind.text, "rb") as handle:
+        return handle.read(7) == b"#EXTM3U"
 
 
 def _live_chat(kind: Source) -> Any:

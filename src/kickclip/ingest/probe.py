@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from kickclip.ingest.sources import (
     url_scheme,
 )
 
-NETWORK_TIMEOUT_US = 15_000_000
 # What FFmpeg may open, the input and everything it pulls in (playlist entries, keys):
 # a local file reads files only; a remote input reads over HTTP(S) only (httpproxy: the
 # tunnel FFmpeg uses for https behind an http_proxy), so no playlist can reach a local file
@@ -43,27 +43,24 @@ def is_remote(url: str) -> bool:
     return True
 
 
-def open_options(url: str, http_headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """PyAV (FFmpeg) options for reading ``url``: the protocol whitelist; for network inputs
-    also timeouts and headers."""
+def open_options(url: str) -> dict[str, str]:
+    """PyAV (FFmpeg) options for reading ``url``: the protocol whitelist (what FFmpeg may
+    open besides through ``io_open``); for HLS no persistent connection, whose reuse
+    ``io_open`` cannot offer."""
     if not is_remote(url):
         return {"protocol_whitelist": LOCAL_PROTOCOLS}
-    options = {
-        "protocol_whitelist": REMOTE_PROTOCOLS,
-        "rw_timeout": str(NETWORK_TIMEOUT_US),
-        "reconnect": "1",
-        "reconnect_streamed": "1",
-        "reconnect_delay_max": "5",
-    }
-    if http_headers:
-        options["headers"] = "".join(f"{k}: {v}\r\n" for k, v in http_headers.items())
-    return options
+    return {"protocol_whitelist": REMOTE_PROTOCOLS, "http_persistent": "0"}
 
 
-def open_media(url: str, http_headers: Mapping[str, str] | None = None) -> Any:
-    """``av.open`` for reading, with the protocol whitelist and the user-facing error for each
-    way it fails. The one place kickclip opens an input."""
+def open_media(
+    url: str, http_headers: Mapping[str, str] | None = None, *, allow_private: bool = False
+) -> Any:
+    """``av.open`` for reading, every file it pulls in opened by ``ingest.fetch``'s rules
+    (public addresses unless ``allow_private``; a local input's entries in its own folder),
+    with the user-facing error for each way it fails. The one place kickclip opens an input."""
     import av
+
+    from kickclip.ingest.fetch import Access, io_opener
 
     shown = quoted(url)
     remote = is_remote(url)  # refuses other schemes before anything connects
@@ -73,8 +70,14 @@ def open_media(url: str, http_headers: Mapping[str, str] | None = None) -> Any:
         raise NotAMediaFile(shorten(f"not a media file: {shown} is a folder"))
     # A local path goes to FFmpeg absolute, so no name in it ("concat:…") reads as a protocol.
     target = url if remote else os.path.abspath(url)
+    access = Access(allow_private=allow_private)
     try:
-        return av.open(target, options=open_options(url, http_headers), timeout=15)
+        return av.open(
+            target,
+            options=open_options(url),
+            timeout=15,
+            io_open=io_opener(target, access, http_headers),
+        )
     except av.error.HTTPError as error:  # 4xx/5xx
         raise SourceUnreachable(
             shorten(f"cannot read {shown}: HTTP error {_status(error)}")
@@ -82,8 +85,12 @@ def open_media(url: str, http_headers: Mapping[str, str] | None = None) -> Any:
     except av.error.InvalidDataError:
         raise NotAMediaFile(shorten(f"not a media file: {shown}")) from None
     except av.error.FFmpegError as error:
+        if not remote:  # a file that opens but FFmpeg cannot read (empty, say)
+            raise NotAMediaFile(shorten(f"not a media file: {shown}")) from None
         raise SourceUnreachable(shorten(f"cannot read {shown}: {_reason(error)}")) from None
     except OSError as error:
+        if not remote and error.errno not in (errno.EACCES, errno.EPERM):
+            raise NotAMediaFile(shorten(f"not a media file: {shown}")) from None
         raise SourceUnreachable(
             shorten(f"cannot read {shown}: {error.strerror or error}")
         ) from None
@@ -119,11 +126,13 @@ class StreamFacts:
     sample_rate_hz: int | None
 
 
-def probe(url: str, *, http_headers: Mapping[str, str] | None = None) -> StreamFacts:
+def probe(
+    url: str, *, http_headers: Mapping[str, str] | None = None, allow_private: bool = False
+) -> StreamFacts:
     """Stream facts of ``url``; raises when it has neither audio nor video."""
     import av
 
-    with open_media(url, http_headers) as container:
+    with open_media(url, http_headers, allow_private=allow_private) as container:
         video = pick_stream(container.streams.video)
         audio = pick_stream(container.streams.audio)
         if video is None and audio is None:

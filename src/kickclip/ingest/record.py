@@ -18,6 +18,7 @@ def record_live(
     *,
     minutes: float,
     http_headers: Mapping[str, str] | None = None,
+    allow_private: bool = False,
     on_progress: ProgressCallback = no_progress,
 ) -> Path:
     """Remux ``minutes`` of media time from ``url`` into ``dest`` (``.part`` then rename)."""
@@ -28,7 +29,7 @@ def record_live(
 
     try:
         with (
-            open_media(url, http_headers) as source,
+            open_media(url, http_headers, allow_private=allow_private) as source,
             av.open(str(part), "w", format="mpegts") as out,
         ):
             inputs = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from kickclip.errors import (
@@ -17,8 +19,11 @@ from kickclip.errors import (
     SourceError,
     SourceUnreachable,
 )
-from kickclip.ingest.sources import REMOTE_SCHEMES, quoted, refuse_scheme, shorten, url_scheme
+from kickclip.ingest.sources import REMOTE_SCHEMES, quoted, shorten, url_scheme
 from kickclip.records import Rendition
+
+if TYPE_CHECKING:
+    from kickclip.ingest.fetch import Access
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -85,10 +90,18 @@ def _error_line(url: str, message: str) -> SourceError:
     return SourceUnreachable(f"cannot read {quoted(url)}: {text}")
 
 
-def resolve(url: str) -> Resolved:
-    """Ask yt-dlp for the stream's renditions without downloading anything."""
+def resolve(url: str, *, allow_private: bool = False) -> Resolved:
+    """Ask yt-dlp for the stream's renditions without downloading anything (a site on an
+    internal address only with ``allow_private``; what it lists is checked when read)."""
     from yt_dlp import YoutubeDL
     from yt_dlp.utils import DownloadError, ExtractorError
+
+    from kickclip.ingest.fetch import Access, check_host
+
+    host = urlparse(url if "//" in url else "https://" + url).hostname
+    if host and not allow_private:
+        with suppress(SourceUnreachable):  # no name service (offline, a proxy): yt-dlp says why
+            check_host(host, 443, Access())
 
     options = {
         "quiet": True,
@@ -134,119 +147,103 @@ def resolve(url: str) -> Resolved:
     )
 
 
-STREAM_INF = re.compile(r"#EXT-X-STREAM-INF:(?P<attrs>.*)\n(?P<uri>[^#\s][^\n]*)")
-URI_ATTRIBUTE = re.compile(r'URI="([^"]*)"')
+MAX_PLAYLIST_BYTES = 16 * 1024**2
+MAX_PLAYLIST_ENTRIES = 200_000  # 2-second segments: 4.6 days
 
 
-def _http_only(url: str) -> None:
-    scheme = url_scheme(url)
-    if scheme is None or scheme.lower() not in REMOTE_SCHEMES:
-        raise refuse_scheme(scheme or "file", url)
+def _entries(playlist: Any) -> list[tuple[str, str]]:
+    """Every address a parsed playlist names (variants, renditions, segments, keys, maps):
+    as written, and joined to the playlist's own."""
+    named = [*playlist.playlists, *playlist.iframe_playlists, *playlist.media]
+    named += [*playlist.segments, *(key for key in playlist.keys if key)]
+    named += [part for part in playlist.segment_map if part]
+    return [(item.uri, item.absolute_uri) for item in named if item.uri]
 
 
-def _playlist_entries(text: str) -> list[str]:
-    """Every address a playlist names: segment and variant lines, ``URI="…"`` attributes."""
-    entries = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            entries += URI_ATTRIBUTE.findall(line)
-        else:
-            entries.append(line)
-    return entries
+def check_playlist(url: str, playlist: Any) -> None:
+    """Refuse a playlist too long, or naming what it may not read: a remote playlist http(s)
+    entries only; a local one those and files in its own folder (or below)."""
+    from kickclip.ingest.fetch import inside
 
-
-def check_playlist(url: str, text: str) -> None:
-    """Refuse a remote playlist that names anything but http(s) entries (file:, concat:, …)."""
-    from urllib.parse import urljoin
-
-    for entry in _playlist_entries(text):
-        scheme = url_scheme(entry)
-        if scheme is None:  # relative to the playlist: what it is joined to decides
-            scheme = url_scheme(urljoin(url, entry))
-        if scheme is None or scheme.lower() not in REMOTE_SCHEMES:
-            raise NotAMediaFile(
-                shorten(
-                    f"refused: the playlist {quoted(url, 60)} names a {(scheme or 'local')}: "
-                    f"entry ({quoted(entry, 40)}); only http and https entries are read"
-                )
+    entries = _entries(playlist)
+    if len(entries) > MAX_PLAYLIST_ENTRIES:
+        raise NotAMediaFile(
+            shorten(
+                f"refused: the playlist {quoted(url, 60)} names {len(entries):,} entries "
+                f"(at most {MAX_PLAYLIST_ENTRIES:,} are read)"
             )
+        )
+    local = url_scheme(url) is None
+    for written, joined in entries:
+        # As FFmpeg reads it: "subfile,,…:path" names a protocol that no URL parser sees.
+        scheme = url_scheme(written) or url_scheme(joined)
+        if scheme is not None and scheme.lower() in REMOTE_SCHEMES:
+            continue
+        if local and scheme in (None, "file"):
+            inside(os.path.dirname(os.path.realpath(url)), joined)
+            continue
+        raise NotAMediaFile(
+            shorten(
+                f"refused: the playlist {quoted(url, 60)} names a {(scheme or 'local')}: "
+                f"entry ({quoted(written, 40)}); only http and https entries are read"
+            )
+        )
 
 
-def _opener() -> Any:
-    """urllib without its file:/ftp:/data: handlers and with redirects to http(s) only."""
-    from urllib.request import (
-        HTTPDefaultErrorHandler,
-        HTTPErrorProcessor,
-        HTTPHandler,
-        HTTPRedirectHandler,
-        HTTPSHandler,
-        OpenerDirector,
-        ProxyHandler,
-        UnknownHandler,
-    )
+def read_playlist(url: str, access: Access, http_headers: Mapping[str, str] | None = None) -> Any:
+    """An HLS playlist (remote, or a local file), parsed whole and checked."""
+    import m3u8
 
-    class HttpOnlyRedirects(HTTPRedirectHandler):
-        def redirect_request(self, req, fp, code, msg, headers, newurl):
-            _http_only(newurl)
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+    from kickclip.ingest.fetch import read_text
 
-    opener = OpenerDirector()
-    for handler in (
-        ProxyHandler(),
-        UnknownHandler(),
-        HTTPHandler(),
-        HTTPSHandler(),
-        HTTPDefaultErrorHandler(),
-        HttpOnlyRedirects(),
-        HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
+    if url_scheme(url) is None:
+        if os.path.getsize(url) > MAX_PLAYLIST_BYTES:
+            raise NotAMediaFile(
+                shorten(f"refused: the playlist {quoted(url, 60)} is larger than 16 MB")
+            )
+        with open(url, encoding="utf-8", errors="replace") as handle:
+            text, base = handle.read(), os.path.dirname(os.path.realpath(url)) + os.sep
+    else:
+        text, base = (
+            read_text(url, access, http_headers, limit=MAX_PLAYLIST_BYTES, what="playlist"),
+            url,
+        )
+    try:
+        playlist = m3u8.loads(text, uri=base)
+    except (ValueError, IndexError, KeyError, AttributeError) as error:
+        raise NotAMediaFile(shorten(f"not a playlist {quoted(url)}: {error}")) from None
+    check_playlist(url, playlist)
+    return playlist
 
 
 def hls_renditions(
-    url: str, http_headers: Mapping[str, str] | None = None
+    url: str, access: Access, http_headers: Mapping[str, str] | None = None
 ) -> tuple[tuple[Rendition, ...], bool]:
-    """The variants an HLS master playlist lists (empty for a media playlist), and whether a
-    media playlist is live. A playlist naming other than http(s) entries is refused.
+    """The variants an HLS master playlist lists (empty for a media playlist), and whether
+    the stream is live: a media playlist is a VOD when its type says so or it ends with
+    ``#EXT-X-ENDLIST``; a master's is judged by its first variant's.
 
     Opening the master itself with PyAV would download every variant's segments.
     """
-    from urllib.error import URLError
-    from urllib.parse import urljoin
-    from urllib.request import Request
-
-    _http_only(url)
-    try:
-        with _opener().open(Request(url, headers=dict(http_headers or {})), timeout=15) as response:
-            text = response.read(1_000_000).decode("utf-8", "replace")
-    except (URLError, OSError, ValueError) as error:
-        if isinstance(error, InvalidInput):
-            raise
-        reason = getattr(error, "reason", None) or getattr(error, "code", None) or error
-        raise SourceUnreachable(shorten(f"cannot read {quoted(url)}: {reason}")) from None
-    check_playlist(url, text)
+    playlist = read_playlist(url, access, http_headers)
     renditions = []
-    for match in STREAM_INF.finditer(text.replace("\r\n", "\n")):
-        attrs = match.group("attrs")
-        bandwidth = re.search(r"(?:^|,)BANDWIDTH=(\d+)", attrs)
-        resolution = re.search(r"RESOLUTION=(\d+)x(\d+)", attrs)
-        codecs = re.search(r'CODECS="([^"]*)"', attrs)
+    for variant in playlist.playlists:
+        info = variant.stream_info
+        codecs = info.codecs
         renditions.append(
             Rendition(
-                url=urljoin(url, match.group("uri").strip()),
-                width=int(resolution.group(1)) if resolution else None,
-                height=int(resolution.group(2)) if resolution else None,
-                bandwidth_bps=float(bandwidth.group(1)) if bandwidth else None,
-                has_audio=codecs is None or "mp4a" in codecs.group(1) or "," in codecs.group(1),
+                url=variant.absolute_uri,
+                width=info.resolution[0] if info.resolution else None,
+                height=info.resolution[1] if info.resolution else None,
+                bandwidth_bps=float(info.bandwidth) if info.bandwidth else None,
+                has_audio=codecs is None or "mp4a" in codecs or "," in codecs,
                 protocol="m3u8",
             )
         )
-    is_live = not renditions and "#EXT-X-ENDLIST" not in text
-    return tuple(renditions), is_live
+    if renditions:
+        playlist = read_playlist(lowest(tuple(renditions)).url, access, http_headers)
+    vod = (playlist.playlist_type or "").lower() == "vod" or playlist.is_endlist
+    return tuple(renditions), not vod
 
 
 def _size_key(rendition: Rendition) -> tuple[float, float]:

@@ -67,15 +67,25 @@ class Source:
         return self.kind is not SourceKind.FILE
 
 
+CREDENTIALS = re.compile(r"(?<=//)[^/?#@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of every URL in it left out (``//user:pass@host``)."""
+    return CREDENTIALS.sub("", str(text))
+
+
 def shorten(text: str, limit: int = ERROR_LIMIT) -> str:
-    """``text`` on one line of at most ``limit`` characters, the rest elided with "…"."""
-    line = " ".join(str(text).split())
+    """``text`` on one line of at most ``limit`` characters, the rest elided with "…"; no
+    URL's credentials."""
+    line = " ".join(redact(text).split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def quoted(source: str, limit: int = QUOTE_LIMIT) -> str:
-    """A source as an error line quotes it: its start and its end, the middle elided."""
-    line = " ".join(str(source).split())
+    """A source as an error line quotes it: its start and its end, the middle elided; no
+    credentials."""
+    line = " ".join(redact(source).split())
     if len(line) <= limit:
         return line
     tail = min(20, limit // 4)
