@@ -31,6 +31,9 @@ from kickclip.errors import ChatError
 KICK_EMOTE = re.compile(r"\[emote:\d+:([^\]]+)\]")
 
 
+MAX_CHAT_BYTES = 256 * 1024**2
+
+
 def _moment(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"time must be ISO 8601 text, got {value!r}")
@@ -228,16 +231,21 @@ def parse_chat(
 ) -> list[ChatMessage]:
     """Every message of a chat log, sorted by time."""
     clock = _Clock(media_start, offset_s)
-    where, numbers, records = _records(text, name)
-    messages = _simple_log(records, offset_s) if isinstance(records, list) else None
-    if messages is None:
-        messages = []
-        for number, record in zip(numbers, records, strict=False):  # numbers may go on
-            try:
-                messages += _from_record(record, clock)
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
-                raise ChatError(f"{name}, {where} {number}: {reason}") from None
+    try:
+        where, numbers, records = _records(text, name)
+        messages = _simple_log(records, offset_s) if isinstance(records, list) else None
+        if messages is None:
+            messages = []
+            for number, record in zip(numbers, records, strict=False):  # numbers may go on
+                try:
+                    messages += _from_record(record, clock)
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
+                    raise ChatError(f"{name}, {where} {number}: {reason}") from None
+    except RecursionError:
+        raise ChatError(f"{name}: nested too deeply to be a chat log") from None
+    except csv.Error as error:  # a field over csv's limit (128 KB), a NUL byte
+        raise ChatError(f"{name}: not a chat log ({error})") from None
     if clock.first:  # ISO times with no known start: from the earliest message
         messages = [replace(m, t=m.t - clock.first) for m in messages]
     return sorted(messages, key=attrgetter("t"))
@@ -249,6 +257,11 @@ def read_chat(
     """Read a chat log file (see the module's text)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_CHAT_BYTES:
+            raise ChatError(
+                f"chat file {path} is larger than {MAX_CHAT_BYTES // 1024**2} MB (about two "
+                "million messages): split it, or keep the part of this stream"
+            )
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ChatError(f"chat file not found: {path}") from None

@@ -66,6 +66,14 @@ def open_source(
         if renditions:
             analysis_url = lowest(renditions).url
             cut_url = by_quality(renditions, settings.quality).url
+    elif kind.kind is SourceKind.MEDIA_URL:
+        facts = probe(analysis_url, http_headers=headers, allow_private=private)
+        if facts.duration_s is None:  # a stream with no end: recorded like a live one
+            is_live = True
+            notes += (
+                f"the stream has no end: recording {settings.record_minutes:g} minutes of it "
+                "(--record-minutes)",
+            )
     if is_live:
         from kickclip.ingest.record import record_live
 
@@ -80,7 +88,7 @@ def open_source(
                 allow_private=private,
                 on_progress=on_progress,
             )
-        live_chat, notes = tuple(chat.messages), tuple(chat.warnings)
+        live_chat, notes = tuple(chat.messages), (*notes, *chat.warnings)
         analysis_url = cut_url = str(recording)
         headers = {}
     facts = probe(analysis_url, http_headers=headers, allow_private=private)
