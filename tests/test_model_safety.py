@@ -57,7 +57,7 @@ def test_crafted_model_file_runs_nothing(workspace: Workspace, sample_video: Pat
     # The stranger's file is kept aside, never silently replaced; ours now stands in its place.
     aside = crafted.with_name(MODEL_FILENAME + ".foreign")
     assert aside.read_bytes() == pickle.dumps(_Payload(marker))
-    assert crafted.read_bytes().startswith(b"kickclip-model/2\n")
+    assert crafted.read_bytes().startswith(model_file.MAGIC)
     stats = runner.invoke(app, ["stats", "--json"])
     assert stats.exit_code == 0
     assert json.loads(stats.stdout)["model"]["model_trained"] is True
@@ -106,3 +106,49 @@ def test_crafted_model_file_runs_nothing_through_serve(workspace: Workspace) -> 
     assert not marker.exists()
     warnings = [line for line in stderr.splitlines() if "not written by this clip library" in line]
     assert len(warnings) == 1 and warnings[0].startswith("Warning: "), stderr
+
+
+class _Evil:
+    """A type of nobody's list: building it would create ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __setstate__(self, state: dict) -> None:
+        os.mkdir(state["marker"])
+
+
+def test_a_file_signed_with_the_database_key_still_runs_nothing(workspace: Workspace) -> None:
+    """Whoever reads clips.db can sign a file: a pickle inside, or a skops file naming a type
+    outside the trusted list, is still never built; the ratings retrain a model instead."""
+    import hmac
+
+    import skops.io
+
+    from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.store.clip_manager import ClipManager
+
+    fill_store(workspace.db, 12, rated=12)
+    manager = ClipManager(workspace.db)
+    key = manager.model_key()
+    marker = workspace.root / "pwned"
+    path = workspace.models / MODEL_FILENAME
+    workspace.models.mkdir(parents=True, exist_ok=True)
+
+    def sign(magic: bytes, body: bytes) -> bytes:
+        return magic + hmac.new(key, body, "sha256").digest() + body
+
+    pickled = sign(model_file.PICKLED_MAGIC, pickle.dumps(_Payload(marker)))
+    foreign_type = sign(
+        model_file.MAGIC,
+        skops.io.dumps({"format_version": model_file.FORMAT_VERSION, "model": _Evil(str(marker))}),
+    )
+    for crafted in (pickled, foreign_type):
+        path.write_bytes(crafted)
+        model_file._loaded.clear()
+        assert model_file.load_model(workspace.models, key) is None
+        assert not marker.exists()
+    path.write_bytes(pickled)
+    assert RatingBasedTrainer(manager, workspace.models).retrain_if_outdated()
+    assert not marker.exists()
+    assert model_file.load_model(workspace.models, key) is not None

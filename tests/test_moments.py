@@ -125,6 +125,7 @@ def test_a_taste_for_visual_moments_carries_over_to_the_next_stream(
 
 
 def test_a_model_from_before_is_retrained_from_the_ratings_once(tmp_path: Path) -> None:
+    import hmac
     import pickle
 
     from conftest import fill_store
@@ -134,12 +135,12 @@ def test_a_model_from_before_is_retrained_from_the_ratings_once(tmp_path: Path) 
     manager, _ = fill_store(db, 20, rated=15)
     trainer = RatingBasedTrainer(manager, models)
     assert trainer.train_from_ratings()
-    # What an older kickclip left: a signed model file of format 2, no description beside it.
+    # What an older kickclip left: a signed pickle of format 3, no description beside it.
+    key = manager.model_key()
     path = model_file.model_path(models)
-    body = model_file._signed_body(path.read_bytes(), manager.model_key())
-    payload = pickle.loads(body)
-    payload["format_version"] = 2
-    path.write_bytes(model_file._signed(payload, manager.model_key()))
+    payload = model_file._loads(model_file._signed_body(path.read_bytes(), key))
+    body = pickle.dumps({**payload, "format_version": 3})
+    path.write_bytes(model_file.PICKLED_MAGIC + hmac.new(key, body, "sha256").digest() + body)
     for described in (models / "versions").glob("active*.json"):
         described.unlink()
     assert model_file.load_model(models, manager.model_key()) is None  # never used to rank

@@ -1,34 +1,39 @@
-"""``models/highlight_model.pkl``: signed, saved atomically, loaded once, never trusted blindly.
+"""``models/highlight_model.pkl``: saved atomically, loaded once, never able to run code.
 
-The file is a pickle (the fitted models, their scalers, the training data and the metrics),
-and unpickling a file from elsewhere could run any code. So the file starts with an
-HMAC-SHA256 of the pickle, keyed by a secret kept in the clip database (the ratings are the
-truth; the file is a cache of what they taught). A file whose signature does not match this
-database's key is never unpickled: it means "no model", with one warning line, and the next
-training moves it aside to ``highlight_model.pkl.foreign`` instead of silently replacing it.
+The file holds the fitted models, the training data and the metrics in ``skops.io``'s format:
+plain data (JSON and numpy arrays) read back into objects of an explicit list of trusted
+types (``TRUSTED_TYPES``: our two model classes, scikit-learn's tree predictor and what
+skops trusts of numpy and scikit-learn by default). A file naming any other type is refused,
+so whoever can write the file, or read the clip database, still cannot make it run code.
+Older files were pickles: they are never unpickled, and retrained from the ratings once.
+
+The file starts with an HMAC-SHA256 of its body, keyed by a secret kept in the clip database
+(the ratings are the truth; the file is a cache of what they taught). It tells this library's
+files from others: a file this database did not sign means "no model", with one warning
+line, and the next training moves it aside to ``highlight_model.pkl.foreign`` instead of
+silently replacing it.
 
 A missing, corrupt, truncated or incompatible file also means "no model", never a crash. A
 loaded file is kept for the process and read again only when it changes on disk.
 
-Unpickling the file imports scikit-learn, seconds at every CLI start, and ``stats``,
+Loading the file imports scikit-learn, seconds at every CLI start, and ``stats``,
 ``models`` and ``rate`` only need what the model is (version, when, metrics) and ``clips
 --unrated`` what it was trained on. So two plain JSON files describe the active file, in
 ``versions/`` with the other descriptions: ``active.json`` (what it is, signed with the same
 key) and ``active.training.json`` (the rated features, types and stars). Both name the
 active file's size and signature; one that does not match the file there now (an older
-library, a crash between two renames, a copied folder) is ignored, the pickle is read instead,
-and the JSON files are written again from it.
+library, a crash between two renames, a copied folder) is ignored, the model file is read
+instead, and the JSON files are written again from it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import os
-import pickle
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,9 +50,15 @@ META_FILENAME = "active.json"  # in versions/, beside the descriptions of every 
 TRAINING_FILENAME = "active.training.json"
 META_VERSION = 1
 FOREIGN_SUFFIX = ".foreign"
-FORMAT_VERSION = 3  # 3: moments carry every side; the taste reads rises, not levels
-OUTDATED_VERSIONS = (2,)  # ours, but trained on what no longer carries over: retrained once
-MAGIC = b"kickclip-model/2\n"
+FORMAT_VERSION = 4  # 4: skops instead of pickle; 3: the taste reads rises, not levels
+MAGIC = b"kickclip-model/3\n"
+PICKLED_MAGIC = b"kickclip-model/2\n"  # a pickle (formats 2 and 3): retrained, never loaded
+TRUSTED_TYPES = [
+    "kickclip.learn.model.HighlightModel",
+    "kickclip.learn.model.RidgeBoost",
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]
 DIGEST_BYTES = hashlib.sha256().digest_size
 log = logging.getLogger(__name__)
 
@@ -63,10 +74,10 @@ def _signature(key: bytes, body: bytes) -> bytes:
     return hmac.new(key, body, hashlib.sha256).digest()
 
 
-def _signed_body(data: bytes, key: bytes) -> bytes | None:
-    """The pickle inside ``data`` when its signature matches ``key``, else None."""
-    head = len(MAGIC)
-    if not data.startswith(MAGIC) or len(data) < head + DIGEST_BYTES:
+def _signed_body(data: bytes, key: bytes, magic: bytes = MAGIC) -> bytes | None:
+    """The body inside ``data`` when its signature matches ``key``, else None."""
+    head = len(magic)
+    if not data.startswith(magic) or len(data) < head + DIGEST_BYTES:
         return None
     signature, body = data[head : head + DIGEST_BYTES], data[head + DIGEST_BYTES :]
     return body if hmac.compare_digest(signature, _signature(key, body)) else None
@@ -101,7 +112,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _signed(payload: dict[str, Any], key: bytes) -> bytes:
-    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    import skops.io
+
+    body = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED)
     return MAGIC + _signature(key, body) + body
 
 
@@ -133,8 +146,6 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "version": version,
         "model": model,
-        "models": model.models_,
-        "scalers": model.scalers_,
         "feature_names": model.feature_names_,
         "training_data": training_data,
         "metrics": model.metrics_,
@@ -210,28 +221,27 @@ def _bytes(path: Path) -> bytes | None:
 
 
 def _parse(path: Path, data: bytes, key: bytes | None) -> dict[str, Any] | None:
-    from kickclip.learn.model import HighlightModel  # numpy: only unpickling needs it
+    from kickclip.learn.model import HighlightModel  # numpy: only loading needs it
 
+    if _is_pickled(data, key):
+        log.warning(
+            "the model in %s was saved by an older kickclip in a format that could run code; "
+            "it is never loaded, and retrained from your ratings at the next rating, "
+            "generate or train",
+            path,
+        )
+        return None
     body = None if key is None else _signed_body(data, key)
     if body is None:
         log.warning(
-            "ignoring model file %s: it was not written by this clip library "
-            "(never loaded: a model file can run code); train to replace it",
+            "ignoring model file %s: it was not written by this clip library; train to replace it",
             path,
         )
         return None
     try:
-        payload = pickle.load(io.BytesIO(body))
+        payload = _loads(body)
     except Exception as error:  # signed but unreadable: a library upgrade, a disk fault
         log.warning("ignoring unreadable model file %s (%s)", path, error.__class__.__name__)
-        return None
-    if isinstance(payload, dict) and payload.get("format_version") in OUTDATED_VERSIONS:
-        log.warning(
-            "the model in %s was trained by an older kickclip on features that do not carry "
-            "over to a new stream; it is retrained from your ratings at the next rating, "
-            "generate or train",
-            path,
-        )
         return None
     if (
         not isinstance(payload, dict)
@@ -243,17 +253,22 @@ def _parse(path: Path, data: bytes, key: bytes | None) -> dict[str, Any] | None:
     return payload
 
 
+def _loads(body: bytes) -> Any:
+    """The payload, built only from ``TRUSTED_TYPES`` (skops refuses a file naming others)."""
+    import skops.io
+
+    return skops.io.loads(body, trusted=TRUSTED_TYPES)
+
+
+def _is_pickled(data: bytes, key: bytes | None) -> bool:
+    """A file this store signed in the pickle format of before (read by its head only)."""
+    return key is not None and _signed_body(data, key, PICKLED_MAGIC) is not None
+
+
 def is_outdated(models_dir: str | Path, key: bytes | None) -> bool:
-    """The active file is one this store signed, from an older format to retrain."""
+    """The active file is one this store signed in an older format: to retrain."""
     data = _bytes(model_path(models_dir)) if model_path(models_dir).exists() else None
-    body = None if data is None or key is None else _signed_body(data, key)
-    if body is None:
-        return False
-    try:
-        payload = pickle.load(io.BytesIO(body))
-    except Exception:  # unreadable: not ours to judge, load_payload says why
-        return False
-    return isinstance(payload, dict) and payload.get("format_version") in OUTDATED_VERSIONS
+    return data is not None and _is_pickled(data, key)
 
 
 def load_model(models_dir: str | Path, key: bytes | None) -> HighlightModel | None:
@@ -261,7 +276,7 @@ def load_model(models_dir: str | Path, key: bytes | None) -> HighlightModel | No
     return None if payload is None else payload["model"]
 
 
-# --- the active file's JSON description: what it is and what it learned from, no unpickling --
+# --- the active file's JSON description: what it is and what it learned from, not loading it
 def _plain(data: Any) -> Any:
     """``data`` as JSON gives it back (tuples as lists, numpy numbers as numbers), so the
     description read from JSON and the one made from a payload are equal."""
@@ -289,7 +304,7 @@ def _described(models_dir: str | Path, name: str) -> Path:
 
 
 def _stamp(path: Path) -> dict[str, Any] | None:
-    """The active file's size and signature (the HMAC of its pickle, read from its head): what
+    """The active file's size and signature (the HMAC of its body, read from its head): what
     a description must name to describe it."""
     try:
         with path.open("rb") as file:
@@ -316,7 +331,7 @@ def _describe_active(
     models_dir: str | Path, data: bytes, payload: dict[str, Any], key: bytes, *, quiet: bool
 ) -> None:
     """Write both JSON files for the active file ``data``. They are a cache: when they cannot
-    be written the pickle is read instead, so a failure is a warning (or, ``quiet``, when a
+    be written the model file is read instead, so a failure is a warning (or, ``quiet``, when a
     read-only command found them missing, nothing)."""
     try:
         stamp = _stamp_of(data)
@@ -354,7 +369,7 @@ def _meta(models_dir: str | Path, key: bytes) -> dict[str, Any] | None:
 
 
 def load_metadata(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:
-    """What the active model is, without unpickling it: ``version``, ``trained_at`` (when its
+    """What the active model is, without loading it: ``version``, ``trained_at`` (when its
     training began), ``activated_at`` (when ``models use`` chose it), ``n_ratings`` and
     ``metrics``; None when there is no usable model. Read from the JSON description when it
     matches the file, else from the file itself (with its warnings), as ``load_payload``."""
@@ -367,7 +382,7 @@ def load_metadata(models_dir: str | Path, key: bytes | None) -> dict[str, Any] |
 
 def load_training(models_dir: str | Path, key: bytes | None) -> dict[str, Any] | None:
     """What the active model was trained on (``features``, ``clip_types``, ``ratings``),
-    without unpickling it; None when there is no usable model."""
+    without loading it; None when there is no usable model."""
     training = None if key is None else _described_training(models_dir, key)
     if training is not None:
         return training
