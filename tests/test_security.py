@@ -301,3 +301,80 @@ def test_a_chat_file_over_the_size_limit_is_refused_before_reading(
     path.write_text('{"t": 1, "user": "a", "text": "' + "x" * 2000 + '"}\n')
     with pytest.raises(ChatError, match="larger than 0 MB"):
         read_chat(path)
+
+
+# --- 2 and 3 in the web UI: what it serves, who deletes, what it fetches --------------------
+@pytest.fixture
+def library(tmp_path: Path, vod: Path) -> Settings:
+    from kickclip import pipeline
+
+    settings = Settings(
+        db=tmp_path / "clips.db", out=tmp_path / "clips", clip_duration=4, media_dir=vod
+    )
+    pipeline.generate(str(vod / "vod.mp4"), settings)
+    return settings
+
+
+def test_the_gallery_shows_no_thumbnail_from_outside_the_clips_folder(
+    tmp_path: Path, library: Settings
+) -> None:
+    from kickclip.store.clip_manager import ClipManager
+    from kickclip.webui import browse_tab
+
+    victim = tmp_path / "elsewhere" / "victim.jpg"
+    victim.parent.mkdir()
+    victim.write_bytes(b"\xff\xd8 a private picture")
+    linked = library.out / "linked"
+    linked.symlink_to(victim.parent)
+    manager = ClipManager(library.db)
+    for path in (victim.with_suffix(".mp4"), linked / "victim.mp4"):
+        path.with_suffix(".mp4").write_bytes(b"not ours")
+        manager.register_clip(
+            filepath=path, start_time=0, end_time=4, score=0.5, clip_type="audio", features={}
+        )
+    gallery, _, _ = browse_tab.refresh_gallery(library)
+    shown = [Path(image).resolve() for image, _ in gallery]
+    assert shown and victim.resolve() not in shown
+    assert all(image.is_relative_to(library.out.resolve()) for image in shown)
+
+
+@pytest.mark.parametrize(
+    ("login", "admins", "allowed"),
+    [("bo", ("ana",), False), ("bo", (), False), ("ana", ("ana",), True), (None, (), False)],
+)
+def test_with_several_logins_only_an_admin_deletes(
+    library: Settings, login: str | None, admins: tuple[str, ...], allowed: bool
+) -> None:
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from kickclip.webui import app
+
+    with app.build_app(library, per_user=True, admins=admins) as blocks:
+        delete = next(
+            fn for fn in blocks.fns.values() if getattr(fn, "api_name", None) == "delete"
+        ).fn
+    from kickclip.store.clip_manager import ClipManager
+
+    manager = ClipManager(library.db)
+    first = manager.list_clips(limit=1)[0]
+    request = SimpleNamespace(username=login, session_hash="s")
+    if allowed:
+        *_, status = delete(f"#{first.id}", None, request)
+        assert status == f"Deleted clip #{first.id}"
+    else:
+        with pytest.raises(gr.Error, match=r"admin|can delete"):
+            delete(f"#{first.id}", None, request)
+        assert manager.get_clip(first.id).filepath == first.filepath
+
+
+def test_the_web_ui_refuses_internal_addresses_without_the_opt_in(library: Settings) -> None:
+    import gradio as gr
+
+    from kickclip.webui import generate_tab
+
+    quiet = {"progress": lambda *a, **k: None}
+    for url in ("http://169.254.169.254/latest/x.mp4", "http://10.1.2.3:8080/a.m3u8"):
+        with pytest.raises(gr.Error, match=r"refused: .* address"):
+            generate_tab.analyze(library, url, None, 8, 10, 5, "best", **quiet)

@@ -437,6 +437,14 @@ def serve(
             "ratings, queue and model); with one, ratings are the default user's.",
         ),
     ] = None,
+    admin: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="With several logins, the login that may delete clips (repeat for more); "
+            "without it, nobody deletes from the web UI.",
+        ),
+    ] = None,
     media_dir: Annotated[Path, _option("media_dir")] = SETTING_BY_NAME["media_dir"].default,
     allow_private_addresses: PrivateOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
@@ -445,9 +453,10 @@ def serve(
 ) -> None:
     """Start the web UI: Generate Clips, View & Rate, Browse & Download.
 
-    Local files are read only from --media-dir (default: this folder) and uploads.
+    Local files are read only from --media-dir (default: this folder) and uploads; remote
+    sources only at public addresses, unless --allow-private-addresses.
 
-    Example: kickclip serve --media-dir ~/vods --auth ana:s3cret --auth bo:hunter2
+    Example: kickclip serve --media-dir ~/vods --auth ana:s3cret --auth bo:hunter2 --admin ana
     """
     from kickclip.errors import InvalidInput
 
@@ -457,11 +466,14 @@ def serve(
             credentials = _logins(auth)
         if not media_dir.is_dir():
             raise InvalidInput(f"--media-dir {media_dir}: no such folder")
+        unknown = sorted(set(admin or ()) - {name for name, _ in credentials or ()})
+        if unknown:
+            raise InvalidInput(f"--admin {unknown[0]}: not one of the --auth logins")
     settings = _settings(locals())
     from kickclip.webui.app import serve as serve_app
 
     out.print(f"kickclip web UI on http://{host}:{port} (Ctrl-C to stop)", highlight=False)
-    serve_app(settings, host=host, port=port, auth=credentials)
+    serve_app(settings, host=host, port=port, auth=credentials, admins=tuple(admin or ()))
 
 
 def _logins(values: list[str]) -> list[tuple[str, str]]:

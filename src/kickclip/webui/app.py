@@ -9,9 +9,14 @@ from kickclip.settings import DEFAULT_SETTINGS, Settings
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def build_app(settings: Settings = DEFAULT_SETTINGS, *, per_user: bool = False):
+def build_app(
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    per_user: bool = False,
+    admins: tuple[str, ...] = (),
+):
     """The Blocks app; nothing is launched here, so tests can build it without a server.
-    With ``per_user``, each logged-in user rates as themselves."""
+    With ``per_user``, each logged-in user rates as themselves and only ``admins`` delete."""
     import gradio as gr
 
     from kickclip.webui import browse_tab, generate_tab, rate_tab
@@ -26,7 +31,7 @@ def build_app(settings: Settings = DEFAULT_SETTINGS, *, per_user: bool = False):
         with gr.Tab("View & Rate"):
             rate_tab.build(settings, per_user=per_user)
         with gr.Tab("Browse & Download"):
-            browse_tab.build(settings, per_user=per_user)
+            browse_tab.build(settings, per_user=per_user, admins=admins)
     return app
 
 
@@ -36,19 +41,21 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: list[tuple[str, str]] | None = None,
+    admins: tuple[str, ...] = (),
     block: bool = True,
 ):
     """Bind ``host:port`` (loopback by default) and serve only files inside the clips folder.
 
     ``auth``: the logins. With one, ratings stay the default user's (as before users existed);
-    with several, each user rates as themselves (their own ratings, queue and model).
+    with several, each user rates as themselves (their own ratings, queue and model), and
+    only ``admins`` (logins) delete clips.
     """
     import gradio as gr
 
     from kickclip.webui import rate_tab
 
     settings.out.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, per_user=auth is not None and len(auth) > 1)
+    app = build_app(settings, per_user=auth is not None and len(auth) > 1, admins=admins)
     # Quick handlers (rating, statistics) of several users at once; media jobs have their own,
     # smaller limit (generate_tab.JOB_CONCURRENCY).
     app.queue(default_concurrency_limit=4, max_size=64)

@@ -8,7 +8,15 @@ import gradio as gr
 
 from kickclip.errors import KickclipError
 from kickclip.settings import Settings
-from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
+from kickclip.webui.core import (
+    as_login,
+    clip_id_of,
+    clip_label,
+    in_clips_folder,
+    inside_clips,
+    may_delete,
+    store,
+)
 
 ALL_TAGS = "(all clips)"
 
@@ -24,12 +32,12 @@ def refresh_gallery(
         raise gr.Error(str(error)) from None
     gallery = [
         (
-            str(c.thumbnail_path),
+            str(thumbnail),
             f"#{c.id} · {'★' * (c.rating or 0) or 'unrated'} · score {c.score:.2f}"
             + (f" · {' '.join(c.tags)}" if c.tags else ""),
         )
         for c in clips
-        if c.thumbnail_path is not None
+        if (thumbnail := in_clips_folder(settings, c.thumbnail_path)) is not None
     ]
     tags = [ALL_TAGS, *manager.tag_counts()]
     return (
@@ -92,8 +100,9 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
     return (*refresh_gallery(settings, tag), f"Deleted clip #{removed[0].id}")
 
 
-def build(settings: Settings, *, per_user: bool = False) -> None:
-    """The tab; with ``per_user`` (several logins), the ratings shown are the viewer's."""
+def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...] = ()) -> None:
+    """The tab; with ``per_user`` (several logins), the ratings shown are the viewer's, and
+    only ``admins`` delete."""
     with gr.Row():
         refresh = gr.Button("Refresh Gallery", variant="primary")
         tag = gr.Dropdown(
@@ -116,6 +125,8 @@ def build(settings: Settings, *, per_user: bool = False) -> None:
         return refresh_gallery(as_login(settings, request, per_user), chosen)
 
     def on_delete(choice, chosen, request: gr.Request = None):  # type: ignore[assignment]
+        if choice:  # the browser's confirm is not a check: the server asks who deletes
+            may_delete(request, per_user, admins)
         return delete_clip(as_login(settings, request, per_user), choice, chosen)
 
     refresh.click(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name="refresh_gallery")

@@ -96,13 +96,35 @@ def cancellable(
     return report
 
 
-def inside_clips(settings: Settings, path: str | Path) -> Path:
-    """A clip's file, only when it lies inside the clips folder (no traversal, no links out)."""
-    root = settings.out.resolve()
+def in_clips_folder(settings: Settings, path: str | Path | None) -> Path | None:
+    """``path`` resolved when it is a file inside the clips folder (no traversal, no links
+    out), else None: a row imported from elsewhere names any path."""
+    if path is None:
+        return None
     resolved = Path(path).resolve()
-    if not resolved.is_relative_to(root) or not resolved.is_file():
+    inside = resolved.is_relative_to(settings.out.resolve()) and resolved.is_file()
+    return resolved if inside else None
+
+
+def inside_clips(settings: Settings, path: str | Path) -> Path:
+    """A clip's file, only when it lies inside the clips folder."""
+    resolved = in_clips_folder(settings, path)
+    if resolved is None:
         raise gr.Error("that file is not a clip of this library")
     return resolved
+
+
+def may_delete(request: gr.Request | None, per_user: bool, admins: tuple[str, ...]) -> None:
+    """With several logins, only those ``serve --admin`` names delete clips."""
+    if not per_user:
+        return
+    name = getattr(request, "username", None)
+    if name not in admins:
+        raise gr.Error(
+            "only an admin deletes clips here: start kickclip serve --admin NAME to name one"
+            if not admins
+            else f"only {', '.join(admins)} can delete clips here"
+        )
 
 
 def clip_label(clip: ClipRecord) -> str:
