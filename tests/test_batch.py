@@ -93,3 +93,123 @@ def test_batch_table_and_errors(
     assert result.exit_code == 1 and "no sources given" in result.stderr
     result = CliRunner().invoke(app, ["batch", str(vod), "--ray-address", "127.0.0.1:9"])
     assert result.exit_code == 1 and "needs Ray" in result.stderr
+
+
+# --- a worker killed, the batch killed ------------------------------------------------------
+def _pid_of_client(port: int) -> int | None:
+    """The process holding the TCP connection whose local (client) port is ``port``."""
+    import os
+
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        if any(link in {f"socket:[{inode}]" for inode in inodes} for link in links):
+            return int(pid)
+    return None
+
+
+class _Stall:
+    """An HTTP server that answers nothing; ``on_client(pid)`` runs for each client process."""
+
+    def __init__(self, on_client) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list = []
+
+        def serve() -> None:
+            while True:
+                try:
+                    client, (_, peer_port) = self.listener.accept()
+                except OSError:
+                    return
+                self.held.append(client)
+                on_client(_pid_of_client(peer_port))
+
+        threading.Thread(target=serve, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+        for client in self.held:
+            client.close()
+
+
+def test_a_killed_worker_fails_only_its_source(workspace: Workspace, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    good = [make_media(tmp_path / f"vod{n}.mp4", duration_s=20, bursts=[(8, 10)]) for n in range(2)]
+    killed: list[int] = []
+
+    def kill(pid: int | None) -> None:
+        if pid is not None and pid != os.getpid():
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    stall = _Stall(kill)
+    try:
+        hanging = f"http://127.0.0.1:{stall.port}/live.mp4"
+        result = CliRunner().invoke(
+            app,
+            ["batch", hanging, *map(str, good), "--workers", "2", "--clip-duration", "4", "--json"],
+        )
+    finally:
+        stall.close()
+    assert killed and result.exit_code == 1, result.output
+    outcomes = {o["source"]: o for o in json.loads(result.stdout)["sources"]}
+    assert "killed by signal 9" in outcomes[hanging]["error"]
+    assert all(outcomes[str(path)]["error"] is None for path in good)
+    assert all(outcomes[str(path)]["clips"] >= 1 for path in good)
+
+
+def test_workers_end_with_the_batch(workspace: Workspace, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    workers: list[int] = []
+    connected = threading.Event()
+
+    def note(pid: int | None) -> None:
+        if pid is not None:
+            workers.append(pid)
+            connected.set()
+
+    stall = _Stall(note)
+    try:
+        batch = subprocess.Popen(
+            [sys.executable, "-m", "kickclip.cli", "batch", f"http://127.0.0.1:{stall.port}/a.mp4"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert connected.wait(60), "the worker never connected"
+        os.kill(batch.pid, signal.SIGKILL)
+        batch.wait()
+        deadline = time.monotonic() + 5  # well before the 15 s a stalled read takes
+
+        def alive(pid: int) -> bool:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    return "\nState:\tZ" not in status.read()
+            except OSError:
+                return False
+
+        while alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers[0] != batch.pid and not alive(workers[0])
+    finally:
+        stall.close()

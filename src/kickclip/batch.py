@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -223,25 +223,73 @@ def _on_processes(
     workers: int,
     done: Callable[[SourceOutcome], None],
 ) -> dict[str, SourceOutcome]:
+    """A process per source, ``workers`` at a time: a worker that dies (killed, out of
+    memory) fails its own source only, and every worker ends when this process does."""
     import multiprocessing
+    from multiprocessing.connection import wait
 
-    outcomes: dict[str, SourceOutcome] = {}
     # Workers forked from a clean server process that has imported the pipeline once: no
     # threads or locks of this process copied into them, and no import per worker.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["kickclip.pipeline", "kickclip.analyze", "kickclip.cut"])
-    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
+    # Only this process holds the writing end: when it ends, however, every worker reads EOF.
+    alive, alive_writer = context.Pipe(duplex=False)
+    outcomes: dict[str, SourceOutcome] = {}
+    waiting = list(reversed(sources))
+    running: dict[Any, tuple[str, Any]] = {}  # sentinel → (source, result receiver)
+    processes: dict[Any, Any] = {}
     try:
-        futures = {pool.submit(_generate_one, source, settings): source for source in sources}
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception as error:  # a worker that died (killed, out of memory)
-                outcome = SourceOutcome(futures[future], error=f"worker failed: {error}")
-            outcomes[outcome.source] = outcome
-            done(outcome)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=True, cancel_futures=True)
+        while waiting or running:
+            while waiting and len(running) < max(1, workers):
+                source = waiting.pop()
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_work, args=(source, settings, sender, alive), daemon=True
+                )
+                process.start()
+                sender.close()
+                running[process.sentinel] = (source, receiver)
+                processes[process.sentinel] = process
+            for sentinel in wait(list(running)):
+                source, receiver = running.pop(sentinel)
+                process = processes.pop(sentinel)
+                process.join()
+                outcome = _result(source, receiver, process.exitcode)
+                outcomes[source] = outcome
+                done(outcome)
+    except BaseException:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.join(5)
         raise
-    pool.shutdown(wait=True)
+    finally:
+        alive_writer.close()
+        alive.close()
     return outcomes
+
+
+def _result(source: str, receiver: Any, exitcode: int | None) -> SourceOutcome:
+    with receiver:
+        if receiver.poll():
+            try:
+                return receiver.recv()
+            except (EOFError, OSError):
+                pass
+    how = f"killed by signal {-exitcode}" if exitcode and exitcode < 0 else f"exit {exitcode}"
+    return SourceOutcome(source, error=f"worker failed: it ended without a result ({how})")
+
+
+def _work(source: str, settings: Settings, results: Any, alive: Any) -> None:
+    """A worker: ``_generate_one``, its outcome sent back; it ends when the batch does."""
+    import threading
+
+    threading.Thread(target=_end_with_batch, args=(alive,), daemon=True).start()
+    results.send(_generate_one(source, settings))
+    results.close()
+
+
+def _end_with_batch(alive: Any) -> None:
+    with suppress(EOFError, OSError):
+        alive.recv()  # nothing is ever sent: this returns when the batch's process is gone
+    os._exit(1)
