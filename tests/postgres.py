@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SUPERUSER = "kickclip"
+_RUNNING: dict[str, list] = {}  # server URL -> the pg_ctl command line that restarts it
 
 
 def _server_bin() -> Path:
@@ -75,14 +76,23 @@ def postgres_server() -> Iterator[str]:
         detail = log.read_text() if log.exists() else error.stderr
         shutil.rmtree(home, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {detail.strip()[-500:]}") from None
+    url = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
+    _RUNNING[url] = [*as_owner, server / "pg_ctl", "-D", data, "-o", options, "-l",
+                     home / "log", "-w", "-m", "immediate", "restart"]  # fmt: skip
     try:
-        yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _RUNNING.pop(url, None)
         subprocess.run(
             [*as_owner, server / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
             capture_output=True,
         )
         shutil.rmtree(home, ignore_errors=True)
+
+
+def restart(server_url: str) -> None:
+    """Stop the server at once (every connection dropped, as in a crash) and start it again."""
+    subprocess.run(_RUNNING[server_url], check=True, capture_output=True)
 
 
 def fresh_database(server_url: str) -> str:

@@ -85,7 +85,11 @@ def test_export_import_cleanup(workspace: Workspace, tmp_path_factory) -> None:
     result = run("import", "all.csv", "--db", str(other))
     assert "4 added" in result.stdout
     assert "0 added" in run("import", "all.csv", "--db", str(other)).stdout
-    assert "Removed 4 rows" in run("cleanup").stdout  # none of the clip files exist
+    # None of the clip files exist: their rated rows are kept until --prune.
+    assert "Kept 4 clip(s)" in run("cleanup").stdout
+    assert len(json.loads(run("clips", "--json").stdout)) == 4
+    assert "4 rows whose file is gone removed" in run("cleanup", "--prune").stdout
+    assert json.loads(run("clips", "--json").stdout) == []
 
 
 def test_flag_beats_env_var(workspace: Workspace, tmp_path_factory) -> None:

@@ -895,8 +895,12 @@ def import_(
 def delete(
     clip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Clip ids to delete.")],
     db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
 ) -> None:
-    """Delete clips: their files (clip and thumbnail) and their rows, ratings and tags.
+    """Delete clips: their rows, ratings and tags, then their files (clip and thumbnail).
+
+    Only files inside the clips folder (--out) are removed; a row that names a file
+    elsewhere loses its row, and the file stays.
 
     Example: kickclip delete 7 8
     """
@@ -907,38 +911,59 @@ def delete(
         for clip_id in clip_ids:
             if not clip_id.isdigit():
                 raise ClipNotFound(clip_id)
-        removed = pipeline.delete(_store(db), [int(clip_id) for clip_id in clip_ids])
+        deletion = pipeline.delete(_store(db), [int(clip_id) for clip_id in clip_ids], out_dir)
     out.print(
-        f"Deleted {len(removed)} clip(s): {', '.join(str(r.id) for r in removed)}",
+        f"Deleted {len(deletion.clips)} clip(s): {', '.join(str(r.id) for r in deletion.clips)}",
         highlight=False,
     )
+    for path in deletion.files_left:
+        out.print(
+            f"Left {path}: outside the clips folder {out_dir}, or not removable",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command()
 def cleanup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List, change nothing.")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Also remove the rows whose clip file is gone, with their ratings "
+            "(without it they are kept and listed).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
 ) -> None:
-    """Repair what an interrupted run left: temp files, clip files without a row (registered
-    again from their own description), stray thumbnails, rows whose file is gone.
+    """Repair what an interrupted run or a move left: temp files, clip files without a row
+    (matched to their moment's row by their own description, else registered), stray
+    thumbnails. Rows whose file is gone keep their ratings and are listed; --prune removes
+    them.
 
     Example: kickclip cleanup --dry-run
     """
     from kickclip import pipeline
 
     with user_errors():
-        report = pipeline.cleanup(_store(db), out_dir, dry_run=dry_run)
+        report = pipeline.cleanup(_store(db), out_dir, dry_run=dry_run, prune=prune)
     if as_json:
         _print_json({"dry_run": dry_run, **report.to_json()})
         return
     if dry_run:
         listed = (
             (report.temp_files, "would remove temporary file"),
-            (report.registered, "would register clip file without a row"),
+            (report.registered, "would register (or match to its moment) clip file without a row"),
             (report.thumbnails, "would remove thumbnail without a clip"),
-            (report.missing_rows, "would remove the row of clip (its file is gone)"),
+            (
+                report.missing_rows,
+                "would remove the row of clip (its file is gone)"
+                if prune
+                else "would keep the row of clip (its file is gone; --prune removes it)",
+            ),
             (report.left_alone, "would leave alone (not written by kickclip)"),
         )
         for items, what in listed:
@@ -947,12 +972,25 @@ def cleanup(
         if not any(items for items, _ in listed):
             out.print("Nothing to clean up.")
         return
-    out.print(
-        f"Removed {len(report.missing_rows)} rows whose file is gone, "
-        f"{len(report.temp_files)} temporary files and {len(report.thumbnails)} stray "
-        f"thumbnails; registered {len(report.registered)} clip files that had no row",
-        highlight=False,
-    )
+    done = [
+        (len(report.temp_files), "temporary files removed"),
+        (len(report.thumbnails), "stray thumbnails removed"),
+        (len(report.registered), "clip files without a row registered"),
+        (len(report.relinked), "moved clip files found again (ratings kept)"),
+        (len(report.duplicates), "second cuts of a stored moment removed"),
+    ]
+    if report.pruned:
+        done.append((len(report.missing_rows), "rows whose file is gone removed"))
+    said = [f"{n} {what}" for n, what in done if n]
+    out.print(("; ".join(said) or "Nothing to clean up") + ".", highlight=False)
+    if report.missing_rows and not report.pruned:
+        ids = ", ".join(str(i) for i in report.missing_rows[:20])
+        more = "…" if len(report.missing_rows) > 20 else ""
+        out.print(
+            f"Kept {len(report.missing_rows)} clip(s) whose file is gone, with their ratings "
+            f"({ids}{more}): put the files back (cleanup finds them) or run cleanup --prune",
+            highlight=False,
+        )
     for path in report.left_alone:
         out.print(f"Left alone (not written by kickclip): {path}", highlight=False, markup=False)
 

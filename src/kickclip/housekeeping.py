@@ -1,15 +1,19 @@
 """Keep the clips folder and the database in step: delete clips, clean up after interruptions.
 
-A clip is a row and its files (the clip, its thumbnail). ``delete`` removes the files first and
-the rows after, so an interruption leaves rows without files, which ``cleanup`` removes. A run
-killed mid-way leaves what ``cleanup`` repairs:
+A clip is a row and its files (the clip, its thumbnail). ``delete`` removes the rows first and
+the files after, and only files inside the clips folder (a row imported from elsewhere names any
+path): a failed write leaves both, an interruption leaves files without rows, which ``cleanup``
+removes or registers. A run killed mid-way leaves what ``cleanup`` repairs:
 
 - temporary files of a process that is gone (``.kickclip-<pid>-….part.*``; a live recording's
   ``….ts.part`` once it has not grown for ``STALE_RECORDING_S``): removed;
-- a clip file without a row (killed between rename and registration): registered again from
-  the description the clip carries in its ``comment`` tag; a thumbnail without its clip:
-  removed; files kickclip did not write are left alone;
-- rows whose clip file is gone: removed.
+- a clip file without a row (killed between rename and registration, or a moved clips folder):
+  matched by the description the clip carries in its ``comment`` tag to the stored clip of its
+  moment, whose row then points at it again (rating kept); registered only when its moment
+  has no row; removed when its moment's row has a file of its own (a second cut of one moment);
+  a thumbnail without its clip: removed; files kickclip did not write are left alone;
+- rows whose clip file is gone: kept with their ratings and listed, until the file comes back
+  or ``prune`` removes them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.cut import TEMP_PREFIX
-from kickclip.errors import KickclipError, StoreError
+from kickclip.errors import KickclipError
 from kickclip.store.clip_manager import ClipManager, ClipRecord
 
 NOTE_KEY = "kickclip"
@@ -60,33 +64,54 @@ def files_of(clip: ClipRecord) -> list[Path]:
     return [path, path.with_suffix(".jpg")]
 
 
-def delete(manager: ClipManager, clip_ids: list[int]) -> list[ClipRecord]:
-    """Remove clips: their files, then their rows (all rows in one transaction)."""
-    records = [manager.get_clip(clip_id) for clip_id in clip_ids]  # all exist, or nothing done
+@dataclass
+class Deletion:
+    clips: list[ClipRecord]
+    files_left: list[Path] = field(default_factory=list)  # outside the clips folder, or locked
+
+
+def delete(manager: ClipManager, clip_ids: list[int], clips_dir: Path) -> Deletion:
+    """Remove clips: their rows in one transaction, then their files inside ``clips_dir``."""
+    records = manager.delete_clips(clip_ids)  # every id exists, or nothing is removed
+    deletion = Deletion(records)
+    folder = clips_dir.resolve()
     for record in records:
         for path in files_of(record):
+            if not os.path.lexists(path):
+                continue
             try:
-                path.unlink(missing_ok=True)
-            except OSError as error:
-                raise StoreError(f"cannot remove {path}: {error.strerror or error}") from None
-    return manager.delete_clips([record.id for record in records])
+                if not path.resolve().is_relative_to(folder):
+                    raise PermissionError
+                path.unlink()
+            except OSError:
+                deletion.files_left.append(path)
+    return deletion
 
 
 @dataclass
 class CleanupReport:
     temp_files: list[Path] = field(default_factory=list)
     registered: list[Path] = field(default_factory=list)
+    relinked: list[Path] = field(default_factory=list)  # rows pointed at their moved file
+    duplicates: list[Path] = field(default_factory=list)  # a second cut of a stored moment
     thumbnails: list[Path] = field(default_factory=list)
     missing_rows: list[int] = field(default_factory=list)
+    pruned: bool = False  # missing_rows were removed
     left_alone: list[Path] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        def paths(items: list[Path]) -> list[str]:
+            return [str(p) for p in items]
+
         return {
-            "temp_files": [str(p) for p in self.temp_files],
-            "registered": [str(p) for p in self.registered],
-            "thumbnails": [str(p) for p in self.thumbnails],
+            "temp_files": paths(self.temp_files),
+            "registered": paths(self.registered),
+            "relinked": paths(self.relinked),
+            "duplicates": paths(self.duplicates),
+            "thumbnails": paths(self.thumbnails),
             "rows_without_file": self.missing_rows,
-            "left_alone": [str(p) for p in self.left_alone],
+            "pruned": self.pruned,
+            "left_alone": paths(self.left_alone),
         }
 
 
@@ -128,24 +153,37 @@ def _read_note(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _register(manager: ClipManager, path: Path, note: dict[str, Any]) -> int:
-    """Register an orphan clip file from its note. A stream copy starts at the keyframe before
-    the window and ends with it, so the real start is the end minus the file's length."""
+def _register(manager: ClipManager, path: Path, note: dict[str, Any]) -> str:
+    """Give an orphan clip file its row: the stored row of its moment, or a new one. A stream
+    copy starts at the keyframe before the window and ends with it, so the real start is the
+    end minus the file's length. What was done: registered, relinked or duplicate."""
     end = float(note["end"])
     length = note.get("file_duration") or end - float(note["start"])
-    return manager.register_clip(
-        filepath=path,
-        start_time=max(0.0, end - length),
-        end_time=end,
-        score=note["score"],
-        clip_type=note["clip_type"],
-        features=note["features"],
-        source_url=note.get("source"),
+    record, created = manager.register_moment(
+        path,
+        max(0.0, end - length),
+        end,
+        note["score"],
+        note["clip_type"],
+        note["features"],
+        note["source"],
     )
+    if created:
+        return "registered"
+    if not os.path.exists(record.filepath):
+        manager.move_clip(record.id, path)
+        return "relinked"
+    for file in (path, path.with_suffix(".jpg")):
+        if file not in files_of(record):
+            file.unlink(missing_ok=True)
+    return "duplicates"
 
 
-def cleanup(manager: ClipManager, out_dir: Path, *, dry_run: bool = False) -> CleanupReport:
-    """Repair what interrupted runs left behind (see the module's text); ``dry_run`` lists."""
+def cleanup(
+    manager: ClipManager, out_dir: Path, *, dry_run: bool = False, prune: bool = False
+) -> CleanupReport:
+    """Repair what interrupted runs left behind (see the module's text); ``dry_run`` lists;
+    ``prune`` removes the rows whose file is gone (ratings with them)."""
     report = CleanupReport()
     folders = [out_dir, out_dir / ".recordings"]
     for folder in folders:
@@ -169,17 +207,22 @@ def cleanup(manager: ClipManager, out_dir: Path, *, dry_run: bool = False) -> Cl
             and not any(path.with_suffix(s).exists() for s in CLIP_SUFFIXES)
         ):
             report.thumbnails.append(path)
-    report.missing_rows = manager.missing_file_ids()
     if dry_run:
+        report.missing_rows = manager.missing_file_ids()
         return report
     for path in report.temp_files + report.thumbnails:
         path.unlink(missing_ok=True)
     for path in list(report.registered):
         note = _read_note(path)
         try:
-            _register(manager, path, note or {})
+            done = _register(manager, path, note or {})
         except (KickclipError, KeyError, TypeError, ValueError):
+            done = "left_alone"
+        if done != "registered":
             report.registered.remove(path)
-            report.left_alone.append(path)
-    manager.delete_clips(report.missing_rows)
+            getattr(report, done).append(path)
+    report.missing_rows = manager.missing_file_ids()
+    if prune and report.missing_rows:
+        manager.delete_clips(report.missing_rows)
+        report.pruned = True
     return report

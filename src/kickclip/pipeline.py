@@ -23,7 +23,7 @@ from kickclip.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
     from kickclip.explain import Explanation
-    from kickclip.housekeeping import CleanupReport
+    from kickclip.housekeeping import CleanupReport, Deletion
     from kickclip.learn.trainer import RatingBasedTrainer
     from kickclip.store.clip_manager import ClipManager, ClipRecord
     from kickclip.store.exchange import ImportSummary
@@ -178,15 +178,7 @@ def _cut_and_register(
         taken = [clip.clip_id for clip in clips]
         stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s, exclude=taken)
         if stored is not None and not settings.force and Path(stored.filepath).is_file():
-            reused = CutClip(
-                filepath=Path(stored.filepath),
-                thumbnail=stored.thumbnail_path,
-                start_s=stored.start_time,
-                end_s=stored.end_time,
-            )
-            clips.append(
-                GeneratedClip(clip_id=stored.id, highlight=highlight, cut=reused, reused=True)
-            )
+            clips.append(GeneratedClip(stored.id, highlight, _stored_cut(stored), reused=True))
             continue
         note = clip_note(
             keys[0],
@@ -203,19 +195,8 @@ def _cut_and_register(
         except CutError as error:
             failures.append(str(error))
             continue
-        if stored is None:
-            clip_id = manager.register_clip(
-                filepath=cut.filepath,
-                start_time=cut.start_s,
-                end_time=cut.end_s,
-                score=highlight.score,
-                clip_type=highlight.clip_type,
-                features=highlight.features,
-                source_url=keys[0],
-                reason=highlight.detector_reason,
-            )
-        else:
-            clip_id = manager.recut_clip(
+        if stored is not None:  # --force, or its file was gone: the same clip, cut anew
+            record = manager.recut_clip(
                 stored.id,
                 cut.filepath,
                 cut.start_s,
@@ -223,15 +204,51 @@ def _cut_and_register(
                 highlight.score,
                 highlight.features,
                 reason=highlight.detector_reason,
-            ).id
-            for old in files_of(stored):
-                if old not in (cut.filepath, cut.thumbnail):
-                    old.unlink(missing_ok=True)
-        clips.append(GeneratedClip(clip_id=clip_id, highlight=highlight, cut=cut))
+            )
+            _remove_unless(files_of(stored), files_of(record))
+            clips.append(GeneratedClip(record.id, highlight, cut))
+            continue
+        record, created = manager.register_moment(
+            cut.filepath,
+            cut.start_s,
+            cut.end_s,
+            highlight.score,
+            highlight.clip_type,
+            highlight.features,
+            keys[0],
+            sources=keys,
+            reason=highlight.detector_reason,
+            exclude=taken,
+        )
+        if created:
+            clips.append(GeneratedClip(record.id, highlight, cut))
+        else:  # another process stored this moment while this one cut it: theirs stays
+            _remove_unless(_files_of_cut(cut), files_of(record))
+            clips.append(GeneratedClip(record.id, highlight, _stored_cut(record), reused=True))
     if total and not clips:
         raise CutError(f"no clip could be cut: {failures[0]}")
     on_progress(1.0, "done")
     return Generation(analysis=analysis, clips=tuple(clips), failures=tuple(failures))
+
+
+def _stored_cut(record: ClipRecord) -> CutClip:
+    return CutClip(
+        filepath=Path(record.filepath),
+        thumbnail=record.thumbnail_path,
+        start_s=record.start_time,
+        end_s=record.end_time,
+    )
+
+
+def _files_of_cut(cut: CutClip) -> list[Path]:
+    return [path for path in (cut.filepath, cut.thumbnail) if path is not None]
+
+
+def _remove_unless(paths: list[Path], kept: list[Path]) -> None:
+    """Remove the files of a clip replaced or lost to another process, except those in use."""
+    for path in paths:
+        if path not in kept:
+            path.unlink(missing_ok=True)
 
 
 # --- what a user does with stored clips ---------------------------------------------------------
@@ -287,18 +304,21 @@ def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> 
     return explain_clip(manager, trainer, clip_id)
 
 
-def delete(manager: ClipManager, clip_ids: list[int]) -> list[ClipRecord]:
-    """Delete clips: rows, ratings and tags, and their files."""
+def delete(manager: ClipManager, clip_ids: list[int], clips_dir: Path) -> Deletion:
+    """Delete clips: rows, ratings and tags, then their files inside ``clips_dir``."""
     from kickclip.housekeeping import delete as delete_clips
 
-    return delete_clips(manager, clip_ids)
+    return delete_clips(manager, clip_ids, clips_dir)
 
 
-def cleanup(manager: ClipManager, out_dir: Path, *, dry_run: bool = False) -> CleanupReport:
-    """Repair what an interrupted run left in the store and the clips folder."""
+def cleanup(
+    manager: ClipManager, out_dir: Path, *, dry_run: bool = False, prune: bool = False
+) -> CleanupReport:
+    """Repair what an interrupted run left in the store and the clips folder; ``prune``
+    also removes the rows whose file is gone."""
     from kickclip.housekeeping import cleanup as clean
 
-    return clean(manager, out_dir, dry_run=dry_run)
+    return clean(manager, out_dir, dry_run=dry_run, prune=prune)
 
 
 def export_clips(manager: ClipManager, path: str | Path) -> int:

@@ -11,7 +11,8 @@ IMMEDIATE``: in WAL mode a deferred transaction that upgrades from read to write
 with "database is locked", and the busy handler cannot help it.
 
 PostgreSQL: a pool of connections per database and process (psycopg 3), so many processes on
-many machines rate into one store; row locks order concurrent writes.
+many machines rate into one store; row locks order concurrent writes, and each connection is
+checked before use, so the first write after a server restart lands.
 """
 
 from __future__ import annotations
@@ -226,6 +227,9 @@ class PostgresBackend:
                     max_size=8,
                     open=True,
                     timeout=30,
+                    # A connection the server dropped (a restart, an idle timeout) is
+                    # replaced before use instead of failing the user's write.
+                    check=ConnectionPool.check_connection,
                     kwargs={"row_factory": _row_factory, "connect_timeout": CONNECT_TIMEOUT_S},
                     name="kickclip",
                 )

@@ -314,31 +314,56 @@ class ClipManager:
     ) -> int:
         """Store one clip in one transaction and return its id. The file need not exist yet.
         ``reason``: the detector's words for it, kept for ``explain``."""
-        start, end, value, kind, clean = validate_clip(
-            start_time, end_time, score, clip_type, features
-        )
+        clip = _Clip.checked(filepath, start_time, end_time, score, clip_type, features)
+        with self._write() as db:
+            return _insert(db, clip, source_url, reason)
+
+    def register_moment(
+        self,
+        filepath: str | Path,
+        start_time: float,
+        end_time: float,
+        score: float,
+        clip_type: str,
+        features: Mapping[str, float],
+        source_url: str,
+        *,
+        sources: Iterable[str] = (),
+        reason: str | None = None,
+        exclude: Iterable[int] = (),
+    ) -> tuple[ClipRecord, bool]:
+        """Store this moment unless one of its source is stored already: ``(the new clip,
+        True)``, or ``(the stored clip, False)``. A stored moment is a clip of ``source_url``
+        (or of one of ``sources``, other names of it) overlapping this span by more than half
+        (see ``find_overlapping``), other than the ``exclude`` ids.
+
+        The look and the insert are one transaction, serialised per source (SQLite: the write
+        lock; PostgreSQL: an advisory lock on the source), so two processes cutting one stream
+        at once store each moment once."""
+        clip = _Clip.checked(filepath, start_time, end_time, score, clip_type, features)
+        names = sorted({source_url, *sources})
+        with self._write() as db:
+            if db.dialect == "postgresql":
+                for name in names:  # in one order everywhere: no two processes deadlock
+                    db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))
+            stored = _overlapping(db, names, clip.start, clip.end, exclude)
+            created = stored is None
+            clip_id = _insert(db, clip, source_url, reason) if created else stored["id"]
+        return self.get_clip(clip_id), created
+
+    def move_clip(self, clip_id: int, filepath: str | Path) -> ClipRecord:
+        """Point a clip at its file's new place (found again by ``cleanup``); nothing else of
+        it changes."""
+        clip_id = _as_id(clip_id)
         path = os.path.abspath(os.fspath(filepath))
         with self._write() as db:
-            cursor = db.execute(
-                "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
-                "score, clip_type, features, created_at, source_url) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    os.path.basename(path),
-                    path,
-                    start,
-                    end,
-                    end - start,
-                    value,
-                    kind,
-                    json.dumps(clean),
-                    utc_now(),
-                    source_url,
-                ),
-            )
-            clip_id = int(cursor.fetchall()[0][0])  # every row read: the statement is finished
-            _keep_reason(db, clip_id, reason)
-            return clip_id
+            updated = db.execute(
+                "UPDATE clips SET filename = ?, filepath = ? WHERE id = ?",
+                (os.path.basename(path), path, clip_id),
+            ).rowcount
+            if not updated:
+                raise ClipNotFound(clip_id)
+        return self.get_clip(clip_id)
 
     def rate_clip(
         self,
@@ -499,14 +524,15 @@ class ClipManager:
 
     def list_clips(
         self,
-        limit: int = 50,
+        limit: int | None = 50,
         unrated_only: bool = False,
         tag: str | None = None,
         *,
         user: str | None = None,
     ) -> list[ClipRecord]:
         """Newest first; only those ``user`` has not rated, only those tagged ``tag``, if
-        asked. Ratings are ``user``'s (None: the default user's)."""
+        asked; ``limit`` None (or negative): all. Ratings are ``user``'s (None: the default
+        user's)."""
         rater = _Rater(validate_user(user))
         conditions, params = [], []
         if unrated_only:
@@ -515,11 +541,10 @@ class ClipManager:
             conditions.append("clips.id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
             params.append(validate_tag(tag))
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self._clips(
-            f"{where} ORDER BY clips.created_at DESC, clips.id DESC LIMIT ?",
-            (*params, int(limit)),
-            user=rater.user,
-        )
+        order = f"{where} ORDER BY clips.created_at DESC, clips.id DESC"
+        if limit is not None and int(limit) >= 0:  # negative: all, as SQLite reads LIMIT -1
+            order, params = f"{order} LIMIT ?", [*params, int(limit)]
+        rows = self._clips(order, tuple(params), user=rater.user)
         return [ClipRecord.from_row(row) for row in rows]
 
     def get_clips_for_review(self, limit: int = 50, *, user: str | None = None) -> list[ClipRecord]:
@@ -596,25 +621,12 @@ class ClipManager:
     ) -> ClipRecord | None:
         """A stored clip of one of ``sources`` whose span overlaps this one by more than half
         of the shorter of the two (the most overlapping one), other than the ``exclude`` ids."""
-        excluded = {int(i) for i in exclude}
-        names = sorted(set(sources))
-        if not names:
-            return None
-        rows = self._clips(
-            f"WHERE clips.source_url IN ({', '.join('?' * len(names))}) "
-            "AND clips.start_time < ? AND clips.end_time > ?",
-            (*names, float(end_time), float(start_time)),
-        )
-        best, best_share = None, 0.5
-        for row in rows:
-            if row["id"] in excluded:
-                continue
-            overlap = min(end_time, row["end_time"]) - max(start_time, row["start_time"])
-            shorter = min(end_time - start_time, row["end_time"] - row["start_time"])
-            share = overlap / shorter if shorter > 0 else 0.0
-            if share > best_share:
-                best, best_share = row, share
-        return None if best is None else ClipRecord.from_row(best)
+        try:
+            with self.backend.read() as db:
+                row = _overlapping(db, sources, start_time, end_time, exclude)
+        except self.backend.errors as error:
+            raise StoreError(f"cannot read clip database {self._where(error)}") from None
+        return None if row is None else self.get_clip(row["id"])
 
     def find_clip(
         self, filepath: str | Path, start_time: float, end_time: float
@@ -666,6 +678,86 @@ class ClipManager:
             "chat_clips": by_type["chat"]["total"],
             "by_type": by_type,
         }
+
+
+@dataclass(frozen=True)
+class _Clip:
+    """A clip's checked fields, as the ``clips`` table stores them."""
+
+    path: str
+    start: float
+    end: float
+    score: float
+    kind: str
+    features: dict[str, float]
+
+    @classmethod
+    def checked(
+        cls,
+        filepath: str | Path,
+        start_time: object,
+        end_time: object,
+        score: object,
+        clip_type: object,
+        features: object,
+    ) -> _Clip:
+        start, end, value, kind, clean = validate_clip(
+            start_time, end_time, score, clip_type, features
+        )
+        return cls(os.path.abspath(os.fspath(filepath)), start, end, value, kind, clean)
+
+
+def _insert(db: Connection, clip: _Clip, source_url: str | None, reason: str | None) -> int:
+    cursor = db.execute(
+        "INSERT INTO clips (filename, filepath, start_time, end_time, duration, "
+        "score, clip_type, features, created_at, source_url) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            os.path.basename(clip.path),
+            clip.path,
+            clip.start,
+            clip.end,
+            clip.end - clip.start,
+            clip.score,
+            clip.kind,
+            json.dumps(clip.features),
+            utc_now(),
+            source_url,
+        ),
+    )
+    clip_id = int(cursor.fetchall()[0][0])  # every row read: the statement is finished
+    _keep_reason(db, clip_id, reason)
+    return clip_id
+
+
+def _overlapping(
+    db: Connection,
+    sources: Iterable[str],
+    start_time: float,
+    end_time: float,
+    exclude: Iterable[int] = (),
+) -> Any | None:
+    """The row (id, span) of ``find_overlapping``, read on ``db``."""
+    excluded = {int(i) for i in exclude}
+    names = sorted(set(sources))
+    if not names:
+        return None
+    rows = db.execute(
+        "SELECT id, start_time, end_time FROM clips "
+        f"WHERE source_url IN ({', '.join('?' * len(names))}) "
+        "AND start_time < ? AND end_time > ?",
+        (*names, float(end_time), float(start_time)),
+    ).fetchall()
+    best, best_share = None, 0.5
+    for row in rows:
+        if row["id"] in excluded:
+            continue
+        overlap = min(end_time, row["end_time"]) - max(start_time, row["start_time"])
+        shorter = min(end_time - start_time, row["end_time"] - row["start_time"])
+        share = overlap / shorter if shorter > 0 else 0.0
+        if share > best_share:
+            best, best_share = row, share
+    return best
 
 
 def _keep_reason(db: Connection, clip_id: int, reason: str | None) -> None:

@@ -75,7 +75,7 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
     by_user = manager.user_ratings()
     clips = [
         {**clip.to_json(), USER_RATINGS: by_user.get(clip.id, {})}
-        for clip in manager.list_clips(limit=-1)
+        for clip in manager.list_clips(limit=None)
     ][::-1]
     if suffix == ".json":
         text = dumps({"kickclip_export": EXPORT_VERSION, "clips": clips}, indent=1)

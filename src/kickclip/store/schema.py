@@ -65,11 +65,9 @@ def _unrated_index(db: Connection) -> None:
 
 
 def _secrets(db: Connection) -> None:
-    """A random key, kept with the ratings, that signs the model file trained from them.
-
-    The model file is a pickle; a pickle from elsewhere could run code when loaded. Only a
-    file signed with this database's key is ever unpickled.
-    """
+    """A random key, kept with the ratings, that signs the model file trained from them: it
+    tells this database's model from another's. (The file holds data only, loaded into a
+    list of trusted types, so the key guards against mix-ups, not against code.)"""
     db.execute("CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
         "INSERT INTO secrets (name, value) VALUES ('model_key', ?) ON CONFLICT DO NOTHING",
@@ -97,24 +95,13 @@ def _rating_confidence(db: Connection) -> None:
     )
 
 
-def _no_unique_filepath(db: Connection) -> None:
-    """A seed-shaped table made with ``UNIQUE(filepath)`` (or ``filepath TEXT UNIQUE``) refuses
-    what the store does (an import of a second span of one file, a re-cut). SQLite cannot
-    drop a constraint, so the table is rebuilt without it: same columns, same rows and ids."""
-    if db.dialect != "sqlite":  # only SQLite files come from elsewhere
-        return
-    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clips'")
-    sql = row.fetchone()[0]
-    relaxed = re.sub(r",\s*UNIQUE\s*\(\s*filepath\s*\)", "", sql, flags=re.I)
-    relaxed = re.sub(
-        r"(\bfilepath\s+TEXT(?:\s+NOT\s+NULL)?)\s+UNIQUE\b", r"\1", relaxed, flags=re.I
-    )
-    if relaxed == sql:
-        return
+def _rebuild_clips(db: Connection, sql: str) -> None:
+    """SQLite cannot alter a column's constraints: make the table anew from ``sql`` (its
+    ``CREATE TABLE`` text), same columns, same rows and ids."""
     new = re.sub(
         r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?\S+",
         "CREATE TABLE clips_new",
-        relaxed,
+        sql,
         count=1,
         flags=re.I,
     )
@@ -124,6 +111,41 @@ def _no_unique_filepath(db: Connection) -> None:
     db.execute("ALTER TABLE clips_new RENAME TO clips")
     _indexes(db)
     _unrated_index(db)
+
+
+def _clips_sql(db: Connection) -> str:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clips'")
+    return row.fetchone()[0]
+
+
+def _no_unique_filepath(db: Connection) -> None:
+    """A seed-shaped table made with ``UNIQUE(filepath)`` (or ``filepath TEXT UNIQUE``) refuses
+    what the store does (an import of a second span of one file, a re-cut): rebuilt without."""
+    if db.dialect != "sqlite":  # only SQLite files come from elsewhere
+        return
+    sql = _clips_sql(db)
+    relaxed = re.sub(r",\s*UNIQUE\s*\(\s*filepath\s*\)", "", sql, flags=re.I)
+    relaxed = re.sub(
+        r"(\bfilepath\s+TEXT(?:\s+NOT\s+NULL)?)\s+UNIQUE\b", r"\1", relaxed, flags=re.I
+    )
+    if relaxed != sql:
+        _rebuild_clips(db, relaxed)
+
+
+def _ids_never_reused(db: Connection) -> None:
+    """A deleted clip's id is never handed out again: model versions list the ids they were
+    trained on. SQLite's plain ``INTEGER PRIMARY KEY`` reuses the highest id after a delete;
+    ``AUTOINCREMENT`` does not (PostgreSQL's identity column never did)."""
+    if db.dialect != "sqlite":
+        return
+    sql = _clips_sql(db)
+    if re.search(r"\bAUTOINCREMENT\b", sql, flags=re.I):
+        return
+    counted = re.sub(
+        r"(\bid\s+INTEGER\s+PRIMARY\s+KEY)\b", r"\1 AUTOINCREMENT", sql, count=1, flags=re.I
+    )
+    if counted != sql:
+        _rebuild_clips(db, counted)
 
 
 def _ratings(db: Connection) -> None:
@@ -157,6 +179,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0007_no_unique_filepath", _no_unique_filepath),
     ("0008_ratings", _ratings),
     ("0009_clip_reasons", _clip_reasons),
+    ("0010_ids_never_reused", _ids_never_reused),
 )
 
 
@@ -164,7 +187,13 @@ MIGRATION_LOCK = 0x6B69636B  # "kick": PostgreSQL advisory lock held while migra
 
 
 def migrate(db: Connection) -> list[str]:
-    """Apply the migrations not yet recorded, in order, inside the caller's transaction."""
+    """Apply the migrations not yet recorded, in order, inside the caller's transaction.
+
+    PostgreSQL: processes opening a new database at once would each create the tables (and
+    fail on each other's half-made ones); the first holds a lock until it commits, the others
+    wait, then find everything done. SQLite's write transaction is already exclusive."""
+    if db.dialect == "postgresql":
+        db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
     )

@@ -94,10 +94,13 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
         return (*refresh_gallery(settings, tag), "")
     manager, _ = store(settings)
     try:
-        removed = pipeline.delete(manager, [clip_id_of(choice)])
+        deletion = pipeline.delete(manager, [clip_id_of(choice)], settings.out)
     except KickclipError as error:
         raise gr.Error(str(error)) from None
-    return (*refresh_gallery(settings, tag), f"Deleted clip #{removed[0].id}")
+    status = f"Deleted clip #{deletion.clips[0].id}"
+    if deletion.files_left:
+        status += f"; left {len(deletion.files_left)} file(s) outside the clips folder"
+    return (*refresh_gallery(settings, tag), status)
 
 
 def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...] = ()) -> None:
