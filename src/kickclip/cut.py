@@ -27,7 +27,7 @@ from typing import Any
 
 from kickclip.errors import CutError, KickclipError
 from kickclip.fs import temp_file
-from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.ingest.probe import demux, open_media, pick_stream
 from kickclip.records import CutClip, Highlight, MediaInfo
 
 THUMBNAIL_WIDTH = 320
@@ -81,10 +81,12 @@ def cut_clip(
     thumb_part = _temp_path(out_dir, ".part.jpg")
     dest: Path | None = None
     try:
-        if accurate:
-            start_s, end_s = _reencode(media, highlight, part, note)
-        else:
+        try:
+            if accurate:
+                raise _NotCopied
             start_s, end_s = _copy(media, highlight, part, note)
+        except _NotCopied:
+            start_s, end_s = _reencode(media, highlight, part, note)
         if media.has_video:
             _thumbnail(media, highlight.peak_s, thumb_part)
         else:  # a poster for galleries: the clip's waveform
@@ -145,7 +147,7 @@ def _packets_from(
             backward=True,
             any_frame=False,
         )
-        packets = source.demux(*inputs)
+        packets = demux(source, *inputs)
         held: list[Any] = []  # packets of the other streams read before the first keyframe
         first = None
         for packet in packets:
@@ -181,6 +183,15 @@ def _output(part: Path, note: str | None) -> Any:
     return out
 
 
+# What every player and upload form takes inside an MP4; other codecs (VP8/VP9, Opus, MP3,
+# MJPEG, PNG …) are encoded to H.264 + AAC instead of copied.
+COPYABLE_CODECS = {"video": ("h264",), "audio": ("aac",)}
+
+
+class _NotCopied(Exception):
+    """The clip is encoded instead: asked for (``--accurate``) or a codec MP4 does not take."""
+
+
 def _copy(
     media: MediaInfo, highlight: Highlight, part: Path, note: str | None
 ) -> tuple[float, float]:
@@ -195,6 +206,8 @@ def _copy(
         video = _best(source.streams.video)
         audio = pick_stream(source.streams.audio)
         inputs = [s for s in (video, audio) if s is not None]
+        if any(s.codec_context.name not in COPYABLE_CODECS[s.type] for s in inputs):
+            raise _NotCopied
         anchor = video or audio
         want_start = highlight.start_s + media.start_s
         want_end = highlight.end_s + media.start_s
@@ -275,7 +288,9 @@ def _reencode(
             if video is not None:
                 fps = video.average_rate or Fraction(30)
                 vout = out.add_stream("libx264", rate=fps)
-                vout.width, vout.height = video.codec_context.width, video.codec_context.height
+                # 4:2:0 needs even sides: an odd-sized source loses its last row or column.
+                vout.width = video.codec_context.width // 2 * 2
+                vout.height = video.codec_context.height // 2 * 2
                 vout.pix_fmt = "yuv420p"
                 vout.options = {"preset": "veryfast", "crf": "20"}
                 vframes = 0
@@ -303,7 +318,8 @@ def _reencode(
                 if is_video:
                     frame.pts, frame.time_base = vframes, 1 / Fraction(fps)
                     vframes += 1
-                    out.mux(vout.encode(frame.reformat(format="yuv420p")))
+                    picture = frame.reformat(width=vout.width, height=vout.height, format="yuv420p")
+                    out.mux(vout.encode(picture))
                 else:
                     frame.pts = None
                     for chunk in resampler.resample(frame):

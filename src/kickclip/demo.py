@@ -40,20 +40,23 @@ def synthesize_stream(
     steady_loud: Sequence[Span] = (),
     keyframe_interval_s: float = 2.0,
     seed: int = 0,
+    codecs: tuple[str, str] = ("libx264", "aac"),
 ) -> Path:
-    """Write a file (container from the suffix: .mp4, .mkv, .ts, .m4a …) and return its path."""
+    """Write a file (container from the suffix: .mp4, .mkv, .ts, .m4a …) and return its path;
+    ``codecs``: video and audio encoder (``("libvpx", "libopus")`` for a WebM at 48 kHz)."""
     path = Path(path)
     rng = np.random.default_rng(seed)
     width, height = size
     with av.open(str(path), "w") as container:
         vstream = astream = None
         if video:
-            vstream = container.add_stream("libx264", rate=fps)
+            vstream = container.add_stream(codecs[0], rate=fps)
             vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
             vstream.codec_context.gop_size = max(1, round(keyframe_interval_s * fps))
-            vstream.options = {"preset": "ultrafast", "sc_threshold": "0", "bf": "0"}
+            if codecs[0] == "libx264":
+                vstream.options = {"preset": "ultrafast", "sc_threshold": "0", "bf": "0"}
         if audio:
-            astream = container.add_stream("aac", rate=sample_rate_hz)
+            astream = container.add_stream(codecs[1], rate=sample_rate_hz)
             astream.layout = "mono"
         if vstream is not None:
             _write_video(container, vstream, duration_s, fps, width, height, action, cuts, rng)

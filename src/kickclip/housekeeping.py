@@ -138,10 +138,10 @@ def _read_note(path: Path) -> dict[str, Any] | None:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             note = container.metadata.get("comment")
             duration = container.duration
-    except (av.error.FFmpegError, OSError):
+    except (av.error.FFmpegError, OSError, ValueError):
         return None
     try:
         data = json.loads(note) if note else None

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from array import array
 from contextlib import suppress
+from typing import Any
 
 import numpy as np
 
 from kickclip.analyze import audio as audio_features
 from kickclip.analyze import video as video_features
 from kickclip.errors import NothingDecoded
-from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.ingest.probe import demux, open_media, pick_stream
 from kickclip.progress import ProgressCallback, no_progress
 from kickclip.records import Features, FeatureSeries, MediaInfo
 
@@ -48,6 +49,12 @@ class Timeline:
         return s
 
 
+def _mono_resampler() -> Any:
+    import av
+
+    return av.AudioResampler(format="flt", layout="mono", rate=audio_features.SAMPLE_RATE_HZ)
+
+
 def extract_features(
     media: MediaInfo, *, thorough: bool = False, on_progress: ProgressCallback = no_progress
 ) -> Features:
@@ -73,9 +80,7 @@ def extract_features(
         if video is not None:
             # Frame threading holds a few frames back: the decoder is flushed at the end.
             video.thread_type = "AUTO"
-        resampler = av.AudioResampler(
-            format="flt", layout="mono", rate=audio_features.SAMPLE_RATE_HZ
-        )
+        resampler = _mono_resampler()
         clocks = {s.index: Timeline(media.start_s) for s in streams}
         frame_s = (
             1 / float(video.average_rate) if video is not None and video.average_rate else 0.04
@@ -95,7 +100,7 @@ def extract_features(
                     del sent[pts]
 
         try:
-            for packet in container.demux(*streams):
+            for packet in demux(container, *streams):
                 if packet.pts is None or packet.size == 0:
                     continue
                 t = clocks[packet.stream.index](float(packet.pts * packet.time_base), frame_s)
@@ -103,7 +108,12 @@ def extract_features(
                     for frame in packet.decode():
                         if audio_start_s is None:
                             audio_start_s = max(t, 0.0)
-                        for mono in resampler.resample(frame):
+                        try:
+                            resampled = resampler.resample(frame)
+                        except ValueError:  # rate or layout changed mid-stream: start anew
+                            resampler = _mono_resampler()
+                            resampled = resampler.resample(frame)
+                        for mono in resampled:
                             pending = np.concatenate([pending, mono.to_ndarray()[0]])
                         while len(pending) >= window_samples:
                             audio_rows.append(

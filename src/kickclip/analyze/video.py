@@ -128,7 +128,8 @@ def activity_kbps(
 
     A frame is on screen until the next one starts (the last one: the median frame time).
     A window's largest inter frame is left out when it exceeds ``OUTLIER_RATIO`` times the
-    median of the others.
+    median of the others. An intra-only stream (MJPEG, x264 ``-g 1``, a single frame) has no
+    inter frames: its key frames stand in, their bits following detail more than motion.
     """
     if len(times_s) == 0:
         return {}
@@ -137,7 +138,7 @@ def activity_kbps(
     on_screen = np.diff(t, append=np.nan)
     steps = on_screen[on_screen > 0]
     on_screen[-1] = np.median(steps) if steps.size else 0.0
-    inter = ~key
+    inter = ~key if not key.all() else key
     t, size, on_screen = t[inter], size[inter], on_screen[inter]
     window = np.maximum((t // hop_s).astype(np.int64), 0)
     rates: dict[int, float] = {}

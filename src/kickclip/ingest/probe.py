@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,7 @@ def open_media(
             options=open_options(url),
             timeout=15,
             io_open=io_opener(target, access, http_headers),
+            metadata_errors="replace",  # a title in another encoding is not a broken file
         )
     except av.error.HTTPError as error:  # 4xx/5xx
         raise SourceUnreachable(
@@ -137,6 +138,8 @@ def probe(
         audio = pick_stream(container.streams.audio)
         if video is None and audio is None:
             raise NoMediaStreams(shorten(f"no audio or video stream in {quoted(url)}"))
+        if video is not None:
+            _check_frame_size(url, video.codec_context.width, video.codec_context.height)
         duration_s = container.duration / av.time_base if container.duration else None
         if duration_s is None:
             durations = [
@@ -156,6 +159,37 @@ def probe(
             fps=float(video.average_rate) if video is not None and video.average_rate else None,
             sample_rate_hz=audio.codec_context.sample_rate if audio else None,
         )
+
+
+MAX_FRAME_PIXELS = 8192 * 8192  # 8K and then some: one decoded frame stays near 100 MB
+
+
+def _check_frame_size(url: str, width: int | None, height: int | None) -> None:
+    if (width or 0) * (height or 0) > MAX_FRAME_PIXELS:
+        raise NotAMediaFile(
+            shorten(
+                f"{quoted(url)}: video frames of {width}×{height} are larger than kickclip "
+                f"analyses (at most {MAX_FRAME_PIXELS:,} pixels, 8192×8192)"
+            )
+        )
+
+
+def demux(container: Any, *streams: Any) -> Iterator[Any]:
+    """``container.demux(*streams)``; a stream that appears in the middle of the file (as a
+    damaged MPEG-TS can announce) ends it as a read error, which PyAV reports as IndexError."""
+    import av
+
+    packets = container.demux(*streams)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except IndexError:
+            raise av.error.InvalidDataError(
+                errno.EINVAL, "a stream appeared in the middle of the file"
+            ) from None
+        yield packet
 
 
 def pick_stream(streams: Any) -> Any:

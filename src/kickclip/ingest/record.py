@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kickclip.errors import SourceUnreachable
-from kickclip.ingest.probe import open_media, pick_stream
+from kickclip.ingest.probe import demux, open_media, pick_stream
 from kickclip.ingest.sources import quoted, shorten
 from kickclip.progress import ProgressCallback, no_progress
 
@@ -41,7 +41,7 @@ def record_live(
             outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
             rebase = {s.index: _Continuous() for s in inputs}
             first: float | None = None
-            for packet in source.demux(*inputs):
+            for packet in demux(source, *inputs):
                 if packet.dts is None or packet.pts is None:
                     continue
                 rebase[packet.stream.index](packet)
