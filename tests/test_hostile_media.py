@@ -217,3 +217,51 @@ def test_damaged_files_never_give_a_traceback_or_hang(tmp_path: Path) -> None:
         signal.signal(signal.SIGALRM, previous)
     assert not failures, (failures, outcomes)
     assert outcomes.get("ok", 0) > 0 and len(outcomes) > 1  # both outcomes were reached
+
+
+# --- hostile data: import files and ids ----------------------------------------------------
+IMPORTS = {
+    "nested.json": ('{"clips": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    "wide.csv": (
+        "filepath,start_time,end_time,score,clip_type\n" + "a" * 200_000 + ",0,5,0.5,audio\n",
+        "field larger than field limit",
+    ),
+    "features.json": (
+        '{"clips": [{"filepath": "/x.mp4", "start_time": 0, "end_time": 5, "score": 0.5, '
+        '"clip_type": "audio", "features": "loud"}]}',
+        "features must be a JSON object",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", IMPORTS)
+def test_hostile_import_files_get_one_line_and_change_nothing(
+    workspace: Workspace, name: str
+) -> None:
+    text, words = IMPORTS[name]
+    (workspace.root / name).write_text(text)
+    workspace.mark()
+    result = _run("import", name)
+    assert result.exit_code == 1 and words in result.output
+    assert "Traceback" not in result.output and workspace.unchanged()
+
+
+def test_an_import_file_over_the_size_limit_is_refused_before_reading(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kickclip.store import exchange
+
+    (workspace.root / "big.json").write_text('{"clips": []}' + " " * 4096)
+    monkeypatch.setattr(exchange, "MAX_IMPORT_BYTES", 1024)
+    result = _run("import", "big.json")
+    assert result.exit_code == 1 and "larger than" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("rate", "{id}", "5"), ("delete", "{id}"), ("tag", "{id}", "x"), ("explain", "{id}")],
+)
+def test_ids_past_64_bits_are_no_clip(workspace: Workspace, command: tuple[str, ...]) -> None:
+    huge = str(2**64 + 5)
+    result = _run(*(part.format(id=huge) for part in command))
+    assert result.exit_code == 1 and f"no clip with id {huge}" in result.output

@@ -782,11 +782,19 @@ def read_model_key(db_path: str | Path) -> bytes | None:
     return None if row is None else bytes.fromhex(row[0])
 
 
+MAX_ID = 2**63 - 1  # both backends' largest integer
+
+
 def _as_id(clip_id: object) -> int:
+    """A clip id as the store keeps it; anything else (text, a number past 64 bits) is no
+    clip of the store."""
     try:
-        return int(clip_id)  # type: ignore[call-overload]
+        number = int(clip_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ClipNotFound(clip_id) from None
+    if not 0 <= number <= MAX_ID:
+        raise ClipNotFound(clip_id)
+    return number
 
 
 def _read_postgres_model_key(url: str) -> bytes | None:

@@ -108,8 +108,24 @@ def export_clips(manager: ClipManager, path: str | Path) -> int:
     return len(clips)
 
 
+MAX_IMPORT_BYTES = 512 * 1024**2  # about a million clips with their features
+
+
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     try:
+        return _parse_rows(path)
+    except RecursionError:
+        raise ExchangeError(f"{path.name}: nested too deeply to be an export") from None
+    except csv.Error as error:  # a field over csv's limit (128 KB), a NUL byte
+        raise ExchangeError(f"{path.name}: not an export ({error})") from None
+
+
+def _parse_rows(path: Path) -> list[dict[str, Any]]:
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ExchangeError(
+                f"{path.name} is larger than {MAX_IMPORT_BYTES // 1024**2} MB: split it"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExchangeError(f"file not found: {path}") from None
