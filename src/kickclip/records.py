@@ -12,13 +12,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from kickclip.chat import ChatMessage
-
 if TYPE_CHECKING:  # numpy is for analysis; stats, clips and rate never load it
     import numpy as np
 
 ClipType = Literal["audio", "video", "chat"]
 CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video", "chat")
+CHAT_KINDS = ("message", "system")  # system: raids, hosts, subscriptions, pinned notices
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One line of chat (see ``kickclip.chat``)."""
+
+    t: float  # seconds from the start of the media
+    user: str
+    text: str
+    kind: str = "message"  # one of CHAT_KINDS
 
 
 @dataclass(frozen=True)

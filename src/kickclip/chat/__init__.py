@@ -7,14 +7,7 @@ becomes a list of :class:`ChatMessage` sorted by ``t``, seconds from the start o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kickclip.records import CHAT_KINDS as KINDS
+from kickclip.records import ChatMessage
 
-KINDS = ("message", "system")  # system: raids, hosts, subscriptions, pinned notices
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    t: float  # seconds from the start of the media
-    user: str
-    text: str
-    kind: str = "message"
+__all__ = ["KINDS", "ChatMessage"]
