@@ -130,3 +130,39 @@ def test_accurate_cut_of_ts_is_exact(five_minutes: dict[str, Path], tmp_path: Pa
     assert clip.filepath.name.startswith("long_00h02m05s-00h02m15s_audio")
     seconds, _ = decode_duration(clip.filepath)
     assert seconds == pytest.approx(10.0, abs=0.1)
+
+
+def test_a_clip_of_a_remote_vod_fetches_only_the_segments_it_covers(tmp_path: Path) -> None:
+    """Each segment a clip covers once (the thumbnail comes from the clip written), plus the
+    first, which FFmpeg's HLS reader probes on opening."""
+    import collections
+
+    from kickclip import pipeline
+    from kickclip.settings import Settings
+    from media import make_media
+    from servers import Server, make_hls
+
+    source = make_media(tmp_path / "src.mp4", duration_s=60, bursts=[(20, 22), (44, 46)])
+    playlist = make_hls(source, tmp_path / "hls", segment_s=2.0)
+    settings = Settings(
+        out=tmp_path / "out",
+        db=tmp_path / "clips.db",
+        models_dir=tmp_path / "models",
+        clip_duration=10,
+        min_gap=15,
+        top=2,
+        allow_private_addresses=True,
+    )
+    with Server(playlist.parent) as server:
+        analysis = pipeline.analyze(server.url("index.m3u8"), settings)
+        assert analysis.highlights
+        for highlight in analysis.highlights:
+            server.requests.clear()
+            cut = cut_clip(analysis.media, highlight, settings.out)
+            reads = collections.Counter(p for p, _ in server.requests if p.endswith(".ts"))
+            covered = {
+                f"/seg{k:03d}.ts" for k in range(int(cut.start_s // 2), int(cut.end_s // 2) + 1)
+            }
+            assert max(reads.values()) == 1, reads
+            assert set(reads) - covered <= {"/seg000.ts"}, (sorted(reads), sorted(covered))
+            assert cut.thumbnail is not None and cut.thumbnail.stat().st_size > 0

@@ -88,7 +88,7 @@ def cut_clip(
         except _NotCopied:
             start_s, end_s = _reencode(media, highlight, part, note)
         if media.has_video:
-            _thumbnail(media, highlight.peak_s, thumb_part)
+            _thumbnail(part, highlight.peak_s - start_s, thumb_part)
         else:  # a poster for galleries: the clip's waveform
             _waveform(part, thumb_part)
         dest = clip_path(media, replace(highlight, start_s=start_s, end_s=end_s), out_dir, suffix)
@@ -333,19 +333,23 @@ def _reencode(
     return start_s, end_s
 
 
-def _thumbnail(media: MediaInfo, at_s: float, dest: Path) -> None:
-    """A JPEG of the first frame at or after ``at_s``, THUMBNAIL_WIDTH wide."""
+def _thumbnail(clip: Path, at_s: float, dest: Path) -> None:
+    """A JPEG of the clip's first frame at or after ``at_s`` (seconds into the clip),
+    THUMBNAIL_WIDTH wide. Read from the clip just written, not the source: a remote source's
+    segments are fetched once."""
+    import av
 
-    with open_media(media.cut_url, media.http_headers, allow_private=media.allow_private) as source:
-        video = _best(source.streams.video)
-        packets = _packets_from(source, [video], video, at_s + media.start_s, media.start_s)
+    with av.open(str(clip)) as source:
+        video = source.streams.video[0]
+        start = video.start_time or 0
+        source.seek(start + int(max(at_s, 0) / video.time_base), stream=video, backward=True)
         chosen = None
-        for frame in _decoded(packets):
+        for frame in source.decode(video):
             chosen = frame
-            if frame.time is not None and frame.time - media.start_s >= at_s:
+            if frame.time is not None and frame.time - start * video.time_base >= at_s:
                 break
         if chosen is None:
-            raise CutError(f"no picture for a thumbnail at {at_s:.1f} s in {media.source}")
+            raise CutError(f"no picture for a thumbnail at {at_s:.1f} s of {clip.name}")
         height = max(2, round(chosen.height * THUMBNAIL_WIDTH / chosen.width / 2) * 2)
         _save_jpeg(chosen.reformat(width=THUMBNAIL_WIDTH, height=height, format="yuvj420p"), dest)
 
