@@ -265,3 +265,14 @@ def test_ids_past_64_bits_are_no_clip(workspace: Workspace, command: tuple[str, 
     huge = str(2**64 + 5)
     result = _run(*(part.format(id=huge) for part in command))
     assert result.exit_code == 1 and f"no clip with id {huge}" in result.output
+
+
+def test_a_clips_folder_that_cannot_be_written_gets_one_line(
+    workspace: Workspace, sample_video: Path
+) -> None:
+    blocked = workspace.root / "not-a-folder"
+    blocked.write_text("a file where the clips folder should be")
+    result = _run("generate", str(sample_video), *ARGS, "--out", str(blocked))
+    assert result.exit_code == 1
+    assert f"cannot write clips into {blocked}" in result.output
+    assert "Traceback" not in result.output

@@ -74,11 +74,17 @@ def cut_clip(
     """
     import av
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".mp4" if media.has_video else ".m4a"
+    part = None
     # The name needs the real start, known only after cutting: write under temporary names.
-    part = _temp_path(out_dir, f".part{suffix}")
-    thumb_part = _temp_path(out_dir, ".part.jpg")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        part = _temp_path(out_dir, f".part{suffix}")
+        thumb_part = _temp_path(out_dir, ".part.jpg")
+    except OSError as error:  # read-only, no inodes left, not a folder
+        if part is not None:
+            part.unlink(missing_ok=True)
+        raise CutError(f"cannot write clips into {out_dir}: {error.strerror or error}") from None
     dest: Path | None = None
     try:
         try:
