@@ -132,12 +132,15 @@ def test_accurate_cut_of_ts_is_exact(five_minutes: dict[str, Path], tmp_path: Pa
     assert seconds == pytest.approx(10.0, abs=0.1)
 
 
-def test_a_clip_of_a_remote_vod_fetches_only_the_segments_it_covers(tmp_path: Path) -> None:
-    """Each segment a clip covers once (the thumbnail comes from the clip written), plus the
-    first, which FFmpeg's HLS reader probes on opening."""
+def test_a_remote_vod_fetches_each_segment_once_and_a_clip_only_what_it_covers(
+    tmp_path: Path,
+) -> None:
+    """In one run (analysis, every clip, thumbnails) no segment is fetched twice; a clip alone
+    fetches the segments it covers, plus the first, which FFmpeg's HLS reader probes."""
     import collections
 
     from kickclip import pipeline
+    from kickclip.ingest.fetch import SEGMENTS
     from kickclip.settings import Settings
     from media import make_media
     from servers import Server, make_hls
@@ -153,16 +156,22 @@ def test_a_clip_of_a_remote_vod_fetches_only_the_segments_it_covers(tmp_path: Pa
         top=2,
         allow_private_addresses=True,
     )
+
+    def segment_reads(server: Server) -> collections.Counter:
+        return collections.Counter(p for p, _ in server.requests if p.endswith(".ts"))
+
     with Server(playlist.parent) as server:
-        analysis = pipeline.analyze(server.url("index.m3u8"), settings)
-        assert analysis.highlights
-        for highlight in analysis.highlights:
+        SEGMENTS.clear()
+        generation = pipeline.generate(server.url("index.m3u8"), settings)
+        assert len(generation.clips) == 2
+        assert max(segment_reads(server).values()) == 1, segment_reads(server)
+        for highlight in generation.analysis.highlights:
+            SEGMENTS.clear()
             server.requests.clear()
-            cut = cut_clip(analysis.media, highlight, settings.out)
-            reads = collections.Counter(p for p, _ in server.requests if p.endswith(".ts"))
-            covered = {
-                f"/seg{k:03d}.ts" for k in range(int(cut.start_s // 2), int(cut.end_s // 2) + 1)
-            }
+            cut = cut_clip(generation.analysis.media, highlight, tmp_path / "again")
+            reads = segment_reads(server)
+            first, last = int(cut.start_s // 2), int(cut.end_s // 2)
+            covered = {f"/seg{k:03d}.ts" for k in range(first, last + 1)}
             assert max(reads.values()) == 1, reads
             assert set(reads) - covered <= {"/seg000.ts"}, (sorted(reads), sorted(covered))
             assert cut.thumbnail is not None and cut.thumbnail.stat().st_size > 0

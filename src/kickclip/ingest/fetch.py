@@ -18,6 +18,8 @@ import io
 import ipaddress
 import os
 import socket
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
@@ -296,6 +298,42 @@ class RemoteFile(io.RawIOBase):
         super().close()
 
 
+class SegmentCache:
+    """The segments of a playlist read in this process, so that each is fetched once a run:
+    FFmpeg's HLS reader opens the first segment on every open (probe, analysis, each clip),
+    and clips near each other share segments. Least recently used go first past
+    ``max_bytes``; a segment over ``max_segment_bytes`` (or of unknown size) is streamed."""
+
+    def __init__(self, max_bytes: int = 64 * 1024**2, max_segment_bytes: int = 16 * 1024**2):
+        self.max_bytes, self.max_segment_bytes = max_bytes, max_segment_bytes
+        self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def open(self, url: str, access: Access, headers: Mapping[str, str] | None) -> Any:
+        key = (url, tuple(sorted((headers or {}).items())))
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return io.BytesIO(self._data[key])
+        remote = RemoteFile(url, access, headers)
+        if remote.size is None or remote.size > self.max_segment_bytes:
+            return remote
+        with remote:
+            data = b"".join(iter(lambda: remote.read(1 << 20), b""))
+        with self._lock:
+            self._data[key] = data
+            while sum(map(len, self._data.values())) > self.max_bytes:
+                self._data.popitem(last=False)
+        return io.BytesIO(data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+SEGMENTS = SegmentCache()
+
+
 def inside(folder: str, target: str) -> str:
     """``target`` (a path or ``file:`` URL) resolved, refused when outside ``folder``."""
     path = target[5:] if target.startswith("file:") else target
@@ -323,7 +361,9 @@ def io_opener(
         scheme = url_scheme(url)
         if scheme is not None and scheme.lower() != "file":
             http_only(url)
-            return RemoteFile(url, access, headers)
+            if url == source or urlsplit(url).path.lower().endswith(".m3u8"):
+                return RemoteFile(url, access, headers)  # a live playlist changes: read anew
+            return SEGMENTS.open(url, access, headers)
         if remote:
             raise NotAMediaFile(
                 f"refused: the remote playlist {quoted(redact(source), 60)} names a local "
