@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -119,3 +120,14 @@ def test_serve_refuses_a_missing_media_dir(workspace: Workspace) -> None:
     result = CliRunner().invoke(app, ["serve", "--media-dir", "no-such-folder"])
     assert result.exit_code == 1
     assert result.stderr == "Error: --media-dir no-such-folder: no such folder\n"
+
+
+def test_analyze_hints_the_generate_command_with_the_options_given(
+    workspace: Workspace, sample_video: Path
+) -> None:
+    result = run(
+        "analyze", str(sample_video), "--clip-duration", "4", "--min-gap", "5", "--thorough"
+    )
+    assert result.exit_code == 0, result.output
+    hint = f"kickclip generate {sample_video} --clip-duration 4 --min-gap 5 --thorough"
+    assert f"Cut them with: {hint}" in result.stdout

@@ -162,6 +162,44 @@ def _settings(values: dict[str, Any]) -> Any:
         return Settings(**chosen)
 
 
+# analyze's options that generate takes too, as its hint repeats them
+_HINTED = (
+    "clip_duration",
+    "min_gap",
+    "top",
+    "thorough",
+    "record_minutes",
+    "chat",
+    "chat_offset",
+    "allow_private_addresses",
+    "db",
+    "out_dir",
+    "models_dir",
+)
+
+
+def _same_command(command: str, source: str, values: dict[str, Any]) -> str:
+    """``kickclip COMMAND SOURCE`` with the options the user gave that differ from the
+    defaults, ready to paste."""
+    import shlex
+
+    defaults = analyze.__defaults__ or ()
+    names = analyze.__code__.co_varnames[1 : 1 + len(defaults)]
+    default_of = dict(zip(names, defaults, strict=True))
+    words = ["kickclip", command, source]
+    for name in _HINTED:
+        value = values.get(name)
+        if value is None or str(value) == str(default_of.get(name)):  # a Path, or its text
+            continue
+        flag = "--out" if name == "out_dir" else "--" + name.replace("_", "-")
+        words += (
+            [flag]
+            if value is True
+            else [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+        )
+    return shlex.join(words)
+
+
 def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
     table = Table("#", "type", "time", "score", "evidence", *(("id", "file") if with_files else ()))
     for rank, row in enumerate(rows, start=1):
@@ -206,7 +244,8 @@ def analyze(
     """
     from kickclip import pipeline
 
-    settings = _settings(locals())
+    options = dict(locals())
+    settings = _settings(options)
     with user_errors(), progress_bar(not as_json) as on_progress:
         result = pipeline.analyze(source, settings, on_progress=on_progress)
     _warn(result.warnings)
@@ -221,7 +260,8 @@ def analyze(
         )
         return
     out.print(_highlight_table(rows, with_files=False))
-    out.print(f"Cut them with: kickclip generate {redact(source)}", highlight=False)
+    hint = _same_command("generate", redact(source), options)
+    out.print(f"Cut them with: {hint}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
