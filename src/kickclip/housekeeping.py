@@ -75,16 +75,16 @@ def delete(manager: ClipManager, clip_ids: list[int], clips_dir: Path) -> Deleti
     records = manager.delete_clips(clip_ids)  # every id exists, or nothing is removed
     deletion = Deletion(records)
     folder = clips_dir.resolve()
-    for record in records:
-        for path in files_of(record):
-            if not os.path.lexists(path):
-                continue
-            try:
-                if not path.resolve().is_relative_to(folder):
-                    raise PermissionError
-                path.unlink()
-            except OSError:
-                deletion.files_left.append(path)
+    for path in (path for record in records for path in files_of(record)):
+        if not os.path.lexists(path):
+            continue
+        if not path.resolve().is_relative_to(folder):  # named by an imported row, or a link
+            deletion.files_left.append(path)
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            deletion.files_left.append(path)
     return deletion
 
 

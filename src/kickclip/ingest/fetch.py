@@ -307,6 +307,7 @@ class SegmentCache:
     def __init__(self, max_bytes: int = 64 * 1024**2, max_segment_bytes: int = 16 * 1024**2):
         self.max_bytes, self.max_segment_bytes = max_bytes, max_segment_bytes
         self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._bytes = 0  # held in _data
         self._lock = threading.Lock()
 
     def open(self, url: str, access: Access, headers: Mapping[str, str] | None) -> Any:
@@ -321,14 +322,17 @@ class SegmentCache:
         with remote:
             data = b"".join(iter(lambda: remote.read(1 << 20), b""))
         with self._lock:
-            self._data[key] = data
-            while sum(map(len, self._data.values())) > self.max_bytes:
-                self._data.popitem(last=False)
+            if key not in self._data:  # another thread may have read it meanwhile
+                self._data[key] = data
+                self._bytes += len(data)
+            while self._bytes > self.max_bytes:
+                self._bytes -= len(self._data.popitem(last=False)[1])
         return io.BytesIO(data)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._bytes = 0
 
 
 SEGMENTS = SegmentCache()
