@@ -63,6 +63,12 @@ DbOption = Annotated[str, _option("db", metavar="PATH|URL")]
 UserOption = Annotated[str | None, _option("user", metavar="NAME")]
 ModelsOption = Annotated[Path, _option("models_dir")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
+WordsOption = Annotated[
+    bool, typer.Option("--words/--no-words", help=SETTING_BY_NAME["words"].help)
+]
+SpeechModelOption = Annotated[
+    Path | None, _option("speech_model", metavar="DIR", file_okay=False, dir_okay=True)
+]
 
 
 @contextmanager
@@ -278,6 +284,8 @@ def generate(
     accurate: Annotated[bool, _option("accurate")] = False,
     force: Annotated[bool, _option("force")] = False,
     keep_recording: Annotated[bool, _option("keep_recording")] = False,
+    words: WordsOption = True,
+    speech_model: SpeechModelOption = None,
     allow_private_addresses: PrivateOption = False,
     as_json: JsonOption = False,
     db: DbOption = SETTING_BY_NAME["db"].default,
@@ -295,7 +303,7 @@ def generate(
     settings = _settings(locals())
     with user_errors(), progress_bar(not as_json) as on_progress:
         result = pipeline.generate(source, settings, on_progress=on_progress)
-    _warn(result.analysis.warnings)
+    _warn((*result.analysis.warnings, *result.warnings))
     for failure in result.failures:
         err.print(f"Warning: {failure}", markup=False, soft_wrap=True)
     if as_json:
@@ -553,6 +561,10 @@ def _logins(values: list[str]) -> list[tuple[str, str]]:
 def clips(
     unrated: Annotated[bool, typer.Option("--unrated", help="Only clips not rated yet.")] = False,
     tag: Annotated[str | None, typer.Option(help="Only clips with this tag.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Only clips whose words hold TEXT (any case)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many clips to list.")] = 50,
     as_json: JsonOption = False,
     user: UserOption = None,
@@ -563,20 +575,25 @@ def clips(
     trained: the clips whose rating would teach it most first (uncertain, and unlike what
     you rated).
 
-    Example: kickclip clips --unrated --limit 10 · kickclip clips --tag funny
+    Example: kickclip clips --unrated --limit 10 · kickclip clips --tag funny ·
+    kickclip clips --search "no way"
     """
     with user_errors():
         manager = _store(db)
-        if unrated:
+        if unrated and search is None:
             records = _trainer(manager, models_dir, user).review_queue(limit, tag=tag)
         else:
-            records = manager.list_clips(limit=limit, tag=tag, user=user)
+            records = manager.list_clips(
+                limit=limit, unrated_only=unrated, tag=tag, user=user, search=search
+            )
     if as_json:
         _print_json([record.to_json() for record in records])
         return
     if not records:
         out.print(
-            f"No clips tagged {tag!r}."
+            f"No clips whose words hold {search!r}."
+            if search
+            else f"No clips tagged {tag!r}."
             if tag
             else "No clips yet: run `kickclip generate SOURCE` or `kickclip demo`."
         )
@@ -929,6 +946,56 @@ def import_(
         f"{summary.skipped} already present{others}",
         highlight=False,
     )
+
+
+@app.command()
+def transcribe(
+    clip_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ID...", help="Clip ids to hear (or --all)."),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Hear every clip.")] = False,
+    speech_model: SpeechModelOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Hear the words of clips (the speech extra) and store them with their times, replacing
+    any heard before: `kickclip clips --search` finds them, View & Rate shows them.
+
+    Times are seconds of the clip's source. Example: kickclip transcribe 7 8 --json
+    """
+    from kickclip import pipeline
+    from kickclip.errors import ClipNotFound, InvalidInput
+
+    with user_errors():
+        if every == bool(clip_ids):
+            raise InvalidInput("name clip ids, or --all (not both)")
+        for clip_id in clip_ids or ():
+            if not clip_id.isdigit():
+                raise ClipNotFound(clip_id)
+        ids = None if every else [int(clip_id) for clip_id in clip_ids or ()]
+        with progress_bar(not as_json) as on_progress:
+            heard = pipeline.transcribe(
+                _store(db), ids, speech_model=speech_model, on_progress=on_progress
+            )
+    if as_json:
+        _print_json(
+            {
+                "clips": [
+                    {"id": record.id, **transcript.to_json(), "start": record.start_time}
+                    for record, transcript in heard
+                ]
+            }
+        )
+        return
+    for record, transcript in heard:
+        out.print(
+            f"#{record.id} {_clock(record.start_time)}–{_clock(record.end_time)}: "
+            f"{transcript.text or '(no words heard)'}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

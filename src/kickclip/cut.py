@@ -304,10 +304,7 @@ def _reencode(
                 rate = audio.codec_context.sample_rate or 48_000
                 aout = out.add_stream("aac", rate=rate)
                 aout.layout = "stereo" if audio.codec_context.channels > 1 else "mono"
-                resampler = av.AudioResampler(
-                    format="fltp", layout=aout.layout, rate=rate, frame_size=1024
-                )
-                asamples = 0
+                audio_out = _ExactAudio(aout, rate, round((end_s - start_s) * rate))
             done = {s.index: False for s in inputs}
             for frame in _decoded(packets):
                 if frame.time is None:
@@ -319,24 +316,76 @@ def _reencode(
                     if all(done.values()):
                         break
                     continue
-                if t < start_s - (0 if is_video else 0.03):
-                    continue
                 if is_video:
+                    if t < start_s:
+                        continue
                     frame.pts, frame.time_base = vframes, 1 / Fraction(fps)
                     vframes += 1
                     picture = frame.reformat(width=vout.width, height=vout.height, format="yuv420p")
                     out.mux(vout.encode(picture))
-                else:
-                    frame.pts = None
-                    for chunk in resampler.resample(frame):
-                        chunk.pts, chunk.time_base = asamples, Fraction(1, rate)
-                        asamples += chunk.samples
-                        out.mux(aout.encode(chunk))
+                elif t + frame.samples / frame.sample_rate > start_s:
+                    out.mux(audio_out.encode(frame, start_s - t))
             if vout is not None:
                 out.mux(vout.encode(None))
             if aout is not None:
-                out.mux(aout.encode(None))
+                out.mux(audio_out.flush())
     return start_s, end_s
+
+
+class _ExactAudio:
+    """Encode audio that starts on the sample at the clip's start and holds exactly
+    ``total`` samples: a word the boundary avoided is not let in by a whole AAC frame."""
+
+    FRAME = 1024  # samples per AAC frame
+
+    def __init__(self, stream: Any, rate: int, total: int) -> None:
+        import av
+
+        self.stream, self.rate, self.total = stream, rate, total
+        self.resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
+        self.fifo = av.AudioFifo()
+        self.taken = 0  # samples let into the fifo
+        self.written = 0  # samples encoded
+        self.started = False
+
+    def encode(self, frame: Any, lead_s: float) -> list[Any]:
+        """Encode ``frame``, which begins ``lead_s`` seconds before the clip's start (the
+        first one only: later frames follow on)."""
+        frame.pts = None
+        for chunk in self.resampler.resample(frame):
+            samples = chunk.to_ndarray()
+            if not self.started:  # drop what precedes the start
+                samples = samples[:, max(round(lead_s * self.rate), 0) :]
+                self.started = True
+            samples = samples[:, : max(self.total - self.taken, 0)]
+            if samples.shape[1]:
+                self._write(samples)
+        return self._drain(final=False)
+
+    def flush(self) -> list[Any]:
+        return [*self._drain(final=True), *self.stream.encode(None)]
+
+    def _write(self, samples: Any) -> None:
+        import av
+        import numpy as np
+
+        part = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="fltp", layout=self.stream.layout
+        )
+        part.sample_rate = self.rate
+        part.pts = self.taken
+        part.time_base = Fraction(1, self.rate)
+        self.fifo.write(part)
+        self.taken += samples.shape[1]
+
+    def _drain(self, *, final: bool) -> list[Any]:
+        packets = []
+        while self.fifo.samples >= self.FRAME or (final and self.fifo.samples):
+            chunk = self.fifo.read(min(self.FRAME, self.fifo.samples))
+            chunk.pts, chunk.time_base = self.written, Fraction(1, self.rate)
+            self.written += chunk.samples
+            packets += self.stream.encode(chunk)
+        return packets
 
 
 def _thumbnail(clip: Path, at_s: float, dest: Path) -> None:

@@ -94,3 +94,7 @@ class Cancelled(KickclipError):
 
 class CutError(KickclipError):
     """A clip could not be cut or written."""
+
+
+class SpeechUnavailable(KickclipError):
+    """Words were asked for but cannot be heard: the speech extra or its model is missing."""

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 
 from kickclip.errors import CutError, KickclipError, StoreError
 from kickclip.progress import ProgressCallback, no_progress, scaled
-from kickclip.records import Analysis, CutClip, GeneratedClip, Generation
+from kickclip.records import (
+    Analysis,
+    CutClip,
+    GeneratedClip,
+    Generation,
+    Highlight,
+    MediaInfo,
+    Transcript,
+)
 from kickclip.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
     from kickclip.learn.trainer import RatingBasedTrainer
     from kickclip.store.clip_manager import ClipManager, ClipRecord
     from kickclip.store.exchange import ImportSummary
+    from kickclip.words.speech import Listener
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +135,29 @@ def generate(
     ):
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     _retrain_outdated(settings, manager)
+    ear, words_note = _ear(settings)  # before the analysis: a bad --speech-model stops here
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
-    return cut_and_register(analysis, settings, manager, on_progress=on_progress)
+    generation = cut_and_register(analysis, settings, manager, on_progress=on_progress, ear=ear)
+    if words_note and generation.clips:
+        generation = replace(generation, warnings=(*generation.warnings, words_note))
+    return generation
+
+
+def _ear(settings: Settings) -> tuple[Listener | None, str | None]:
+    """The speech model when words are wanted; without the speech extra, none and a line
+    saying how to get it (a model folder asked for by name must load)."""
+    if not settings.words:
+        return None, None
+    from kickclip.errors import SpeechUnavailable
+    from kickclip.words.speech import listener
+
+    try:
+        return listener(settings.speech_model), None
+    except SpeechUnavailable as error:
+        if settings.speech_model is not None:
+            raise
+        return None, f"clips cut without words: {error}"
 
 
 def _retrain_outdated(settings: Settings, manager: ClipManager | None) -> None:
@@ -150,11 +179,13 @@ def cut_and_register(
     manager: ClipManager,
     *,
     on_progress: ProgressCallback = no_progress,
+    ear: Listener | None = None,
 ) -> Generation:
-    """Cut the highlights of an analysis (reusing stored ones) and register them; then a live
-    source's recording is removed unless ``settings.keep_recording``."""
+    """Cut the highlights of an analysis (reusing stored ones) and register them, hearing
+    their words with ``ear``; then a live source's recording is removed unless
+    ``settings.keep_recording``."""
     try:
-        return _cut_and_register(analysis, settings, manager, on_progress)
+        return _cut_and_register(analysis, settings, manager, on_progress, ear)
     finally:
         if analysis.media.is_live and not settings.keep_recording:
             Path(analysis.media.cut_url).unlink(missing_ok=True)
@@ -165,6 +196,7 @@ def _cut_and_register(
     settings: Settings,
     manager: ClipManager,
     on_progress: ProgressCallback,
+    ear: Listener | None,
 ) -> Generation:
     from kickclip.cut import cut_clip
     from kickclip.housekeeping import clip_note, files_of
@@ -178,8 +210,11 @@ def _cut_and_register(
         taken = [clip.clip_id for clip in clips]
         stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s, exclude=taken)
         if stored is not None and not settings.force and Path(stored.filepath).is_file():
-            clips.append(GeneratedClip(stored.id, highlight, _stored_cut(stored), reused=True))
+            clips.append(_reused(stored, highlight))
             continue
+        heard = None
+        if ear is not None:
+            highlight, heard = between_words(analysis.media, highlight, ear)
         note = clip_note(
             keys[0],
             highlight.start_s,
@@ -189,9 +224,9 @@ def _cut_and_register(
             dict(highlight.features),
         )
         try:
-            cut = cut_clip(
-                analysis.media, highlight, settings.out, accurate=settings.accurate, note=note
-            )
+            # Boundaries between words hold only if the file starts exactly there.
+            exact = settings.accurate or bool(heard and heard.words)
+            cut = cut_clip(analysis.media, highlight, settings.out, accurate=exact, note=note)
         except CutError as error:
             failures.append(str(error))
             continue
@@ -204,9 +239,10 @@ def _cut_and_register(
                 highlight.score,
                 highlight.features,
                 reason=highlight.detector_reason,
+                transcript=_heard_in(heard, cut),
             )
             _remove_unless(files_of(stored), files_of(record))
-            clips.append(GeneratedClip(record.id, highlight, cut))
+            clips.append(GeneratedClip(record.id, highlight, cut, transcript=record.transcript))
             continue
         record, created = manager.register_moment(
             cut.filepath,
@@ -219,25 +255,59 @@ def _cut_and_register(
             sources=keys,
             reason=highlight.detector_reason,
             exclude=taken,
+            transcript=_heard_in(heard, cut),
         )
         if created:
-            clips.append(GeneratedClip(record.id, highlight, cut))
+            clips.append(GeneratedClip(record.id, highlight, cut, transcript=record.transcript))
         else:  # another process stored this moment while this one cut it: theirs stays
             _remove_unless(_files_of_cut(cut), files_of(record))
-            clips.append(GeneratedClip(record.id, highlight, _stored_cut(record), reused=True))
+            clips.append(_reused(record, highlight))
     if total and not clips:
         raise CutError(f"no clip could be cut: {failures[0]}")
     on_progress(1.0, "done")
     return Generation(analysis=analysis, clips=tuple(clips), failures=tuple(failures))
 
 
-def _stored_cut(record: ClipRecord) -> CutClip:
-    return CutClip(
+def between_words(
+    media: MediaInfo, highlight: Highlight, ear: Listener
+) -> tuple[Highlight, Transcript]:
+    """Hear the words around a highlight and move its start and end into pauses between them
+    (see ``words.boundaries``); the highlight as moved, and what was heard around it."""
+    from kickclip.words.boundaries import REACH_S, Loudness, snap
+    from kickclip.words.speech import SAMPLE_RATE_HZ, listen
+
+    margin = REACH_S + 1.0  # a word cut by the span's own edge lies beyond the reach
+    span_start = max(highlight.start_s - margin, 0.0)
+    samples = listen(media, span_start, highlight.end_s + margin)
+    span_end = span_start + len(samples) / SAMPLE_RATE_HZ
+    loudness = Loudness(samples, span_start, SAMPLE_RATE_HZ)
+    words = loudness.tighten(ear.hear(samples, span_start))
+    start, end = snap(
+        words,
+        loudness,
+        (span_start, span_end),
+        highlight.start_s,
+        highlight.end_s,
+        highlight.peak_s,
+    )
+    start, end = max(start, 0.0), min(end, span_end)
+    if end - start < 1.0:  # the media ended first: keep what the detector chose
+        start, end = highlight.start_s, highlight.end_s
+    return replace(highlight, start_s=start, end_s=end), Transcript(ear.name, words)
+
+
+def _heard_in(heard: Transcript | None, cut: CutClip) -> Transcript | None:
+    return None if heard is None else heard.within(cut.start_s, cut.end_s)
+
+
+def _reused(record: ClipRecord, highlight: Highlight) -> GeneratedClip:
+    cut = CutClip(
         filepath=Path(record.filepath),
         thumbnail=record.thumbnail_path,
         start_s=record.start_time,
         end_s=record.end_time,
     )
+    return GeneratedClip(record.id, highlight, cut, reused=True, transcript=record.transcript)
 
 
 def _files_of_cut(cut: CutClip) -> list[Path]:
@@ -319,6 +389,36 @@ def cleanup(
     from kickclip.housekeeping import cleanup as clean
 
     return clean(manager, out_dir, dry_run=dry_run, prune=prune)
+
+
+def transcribe(
+    manager: ClipManager,
+    clip_ids: list[int] | None,
+    *,
+    speech_model: Path | None = None,
+    on_progress: ProgressCallback = no_progress,
+) -> list[tuple[ClipRecord, Transcript]]:
+    """Hear the words of stored clips (``None``: every clip) from their files and store them
+    with their times (seconds of the source); each clip's row is written as it is heard."""
+    from kickclip.words.boundaries import Loudness
+    from kickclip.words.speech import SAMPLE_RATE_HZ, listener, read_audio
+
+    records = (
+        manager.list_clips(limit=None)[::-1]
+        if clip_ids is None
+        else [manager.get_clip(clip_id) for clip_id in dict.fromkeys(clip_ids)]
+    )  # every id checked before the model loads or anything is written
+    ear = listener(speech_model)
+    heard = []
+    for number, record in enumerate(records):
+        on_progress(number / max(len(records), 1), f"hearing clip {record.id}")
+        samples = read_audio(record.filepath, 0.0, record.duration)
+        loudness = Loudness(samples, record.start_time, SAMPLE_RATE_HZ)
+        words = loudness.tighten(ear.hear(samples, record.start_time))
+        transcript = Transcript(ear.name, words).within(record.start_time, record.end_time)
+        heard.append((manager.set_transcript(record.id, transcript), transcript))
+    on_progress(1.0, "done")
+    return heard
 
 
 def export_clips(manager: ClipManager, path: str | Path) -> int:

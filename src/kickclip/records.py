@@ -144,6 +144,42 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One spoken word and when it was said, in seconds of the clip's source."""
+
+    word: str
+    start: float
+    end: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The words heard in a clip, and the speech model that heard them."""
+
+    model: str
+    words: tuple[Word, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.word for word in self.words)
+
+    def within(self, start: float, end: float) -> Transcript:
+        """The words said (by their middle) inside [start, end]."""
+        inside = tuple(w for w in self.words if start <= (w.start + w.end) / 2 <= end)
+        return Transcript(self.model, inside)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "model": self.model,
+            "words": [word.to_json() for word in self.words],
+        }
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The result of ``pipeline.analyze``: highlights sorted by score, best first."""
 
@@ -178,6 +214,7 @@ class GeneratedClip:
     highlight: Highlight
     cut: CutClip
     reused: bool = False  # already stored for this source: not cut again
+    transcript: str | None = None  # the words heard in it (None: not heard)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -197,6 +234,7 @@ class Generation:
     analysis: Analysis
     clips: tuple[GeneratedClip, ...]
     failures: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # the run's own (the analysis keeps its warnings)
 
     def to_json(self) -> dict[str, Any]:
         return {

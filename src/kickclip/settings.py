@@ -108,6 +108,20 @@ SETTINGS: tuple[Setting, ...] = (
         envvar="KICKCLIP_ALLOW_PRIVATE_ADDRESSES",
     ),
     Setting(
+        "words",
+        True,
+        "Hear each clip's words when it is cut (the speech extra): stored as its transcript, "
+        "and its start and end moved into pauses between words (such a clip is re-encoded "
+        "so it starts exactly there).",
+    ),
+    Setting(
+        "speech_model",
+        None,
+        "A CTranslate2 Whisper model folder to hear words with (default: Whisper tiny.en, "
+        "English, shipped by the speech extra).",
+        envvar="KICKCLIP_SPEECH_MODEL",
+    ),
+    Setting(
         "keep_recording",
         False,
         "Keep the recording of a live source after its clips are cut (default: removed).",
@@ -133,6 +147,8 @@ class Settings:
     accurate: bool = SETTING_BY_NAME["accurate"].default
     force: bool = SETTING_BY_NAME["force"].default
     keep_recording: bool = SETTING_BY_NAME["keep_recording"].default
+    words: bool = SETTING_BY_NAME["words"].default
+    speech_model: Path | None = SETTING_BY_NAME["speech_model"].default
     allow_private_addresses: bool = SETTING_BY_NAME["allow_private_addresses"].default
     media_dir: Path = SETTING_BY_NAME["media_dir"].default
     chat: Path | None = SETTING_BY_NAME["chat"].default

@@ -31,7 +31,7 @@ from kickclip.errors import (
     InvalidTag,
     StoreError,
 )
-from kickclip.records import CLIP_TYPES
+from kickclip.records import CLIP_TYPES, Transcript, Word
 from kickclip.store.backends import (
     BUSY_TIMEOUT_MS,
     Connection,
@@ -93,6 +93,7 @@ class ClipRecord:
     source_url: str | None = None
     tags: tuple[str, ...] = ()
     confidence: float | None = None  # of the rating, in (0, 1]; None: fully sure
+    transcript: str | None = None  # the words heard in it, if they were (``words`` has times)
 
     @property
     def weight(self) -> float:
@@ -172,7 +173,8 @@ class _Rater:
             "clips.id, clips.filename, clips.filepath, clips.start_time, clips.end_time, "
             f"clips.duration, clips.score, clips.clip_type, clips.features, {rating}, "
             f"(SELECT {tags} FROM clip_tags WHERE clip_tags.clip_id = clips.id) AS tags, "
-            f"{confidence} AS confidence"
+            f"{confidence} AS confidence, "
+            "(SELECT text FROM clip_words WHERE clip_words.clip_id = clips.id) AS transcript"
         )
 
 
@@ -331,6 +333,7 @@ class ClipManager:
         sources: Iterable[str] = (),
         reason: str | None = None,
         exclude: Iterable[int] = (),
+        transcript: Transcript | None = None,
     ) -> tuple[ClipRecord, bool]:
         """Store this moment unless one of its source is stored already: ``(the new clip,
         True)``, or ``(the stored clip, False)``. A stored moment is a clip of ``source_url``
@@ -348,7 +351,11 @@ class ClipManager:
                     db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))
             stored = _overlapping(db, names, clip.start, clip.end, exclude)
             created = stored is None
-            clip_id = _insert(db, clip, source_url, reason) if created else stored["id"]
+            if created:
+                clip_id = _insert(db, clip, source_url, reason)
+                _keep_words(db, clip_id, transcript)
+            else:
+                clip_id = stored["id"]
         return self.get_clip(clip_id), created
 
     def move_clip(self, clip_id: int, filepath: str | Path) -> ClipRecord:
@@ -418,8 +425,10 @@ class ClipManager:
         score: float,
         features: Mapping[str, float],
         reason: str | None = None,
+        transcript: Transcript | None = None,
     ) -> ClipRecord:
-        """Point a stored clip at a new cut of its moment; its id, ratings and tags stay."""
+        """Point a stored clip at a new cut of its moment; its id, ratings and tags stay, its
+        words are ``transcript``'s (None: none heard)."""
         clip_id = _as_id(clip_id)
         kind = self.get_clip(clip_id).clip_type
         start, end, value, _, clean = validate_clip(start_time, end_time, score, kind, features)
@@ -442,7 +451,27 @@ class ClipManager:
             if not updated:
                 raise ClipNotFound(clip_id)
             _keep_reason(db, clip_id, reason)
+            _keep_words(db, clip_id, transcript)
         return self.get_clip(clip_id)
+
+    def set_transcript(self, clip_id: int, transcript: Transcript) -> ClipRecord:
+        """Store the words heard in a clip (replacing any before); one transaction."""
+        clip_id = _as_id(clip_id)
+        with self._write() as db:
+            if not db.execute("SELECT id FROM clips WHERE id = ?", (clip_id,)).fetchall():
+                raise ClipNotFound(clip_id)
+            _keep_words(db, clip_id, transcript)
+        return self.get_clip(clip_id)
+
+    def transcript(self, clip_id: int) -> Transcript | None:
+        """The words heard in the clip, with their times; None if it was never heard."""
+        rows = self._read(
+            "SELECT model, words FROM clip_words WHERE clip_id = ?", (_as_id(clip_id),)
+        )
+        if not rows:
+            return None
+        words = tuple(Word(w["word"], w["start"], w["end"]) for w in json.loads(rows[0]["words"]))
+        return Transcript(rows[0]["model"], words)
 
     def reason(self, clip_id: int) -> str | None:
         """The detector's words for the clip when it was found, if they were kept."""
@@ -460,6 +489,7 @@ class ClipManager:
                 ("rating_confidence", "clip_id"),
                 ("ratings", "clip_id"),
                 ("clip_reasons", "clip_id"),
+                ("clip_words", "clip_id"),
                 ("clips", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
@@ -529,10 +559,11 @@ class ClipManager:
         tag: str | None = None,
         *,
         user: str | None = None,
+        search: str | None = None,
     ) -> list[ClipRecord]:
-        """Newest first; only those ``user`` has not rated, only those tagged ``tag``, if
-        asked; ``limit`` None (or negative): all. Ratings are ``user``'s (None: the default
-        user's)."""
+        """Newest first; only those ``user`` has not rated, only those tagged ``tag``, only
+        those whose words hold ``search`` (any case), if asked; ``limit`` None (or negative):
+        all. Ratings are ``user``'s (None: the default user's)."""
         rater = _Rater(validate_user(user))
         conditions, params = [], []
         if unrated_only:
@@ -540,6 +571,12 @@ class ClipManager:
         if tag is not None:
             conditions.append("clips.id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
             params.append(validate_tag(tag))
+        if search is not None and search.strip():
+            pattern = re.sub(r"([\\%_])", r"\\\1", " ".join(search.lower().split()))
+            conditions.append(
+                "clips.id IN (SELECT clip_id FROM clip_words WHERE lower(text) LIKE ? ESCAPE '\\')"
+            )
+            params.append(f"%{pattern}%")
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         order = f"{where} ORDER BY clips.created_at DESC, clips.id DESC"
         if limit is not None and int(limit) >= 0:  # negative: all, as SQLite reads LIMIT -1
@@ -764,6 +801,20 @@ def _keep_reason(db: Connection, clip_id: int, reason: str | None) -> None:
     db.execute("DELETE FROM clip_reasons WHERE clip_id = ?", (clip_id,))
     if reason:
         db.execute("INSERT INTO clip_reasons (clip_id, reason) VALUES (?, ?)", (clip_id, reason))
+
+
+def _keep_words(db: Connection, clip_id: int, transcript: Transcript | None) -> None:
+    db.execute("DELETE FROM clip_words WHERE clip_id = ?", (clip_id,))
+    if transcript is not None:
+        db.execute(
+            "INSERT INTO clip_words (clip_id, model, text, words) VALUES (?, ?, ?, ?)",
+            (
+                clip_id,
+                transcript.model,
+                transcript.text,
+                json.dumps([word.to_json() for word in transcript.words]),
+            ),
+        )
 
 
 def read_model_key(db_path: str | Path) -> bytes | None:

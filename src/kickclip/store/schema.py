@@ -169,6 +169,15 @@ def _clip_reasons(db: Connection) -> None:
     )
 
 
+def _clip_words(db: Connection) -> None:
+    """What is said in a clip: its words with their times (JSON, seconds of the source), the
+    text to search, and the speech model that heard them."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS clip_words (clip_id INTEGER PRIMARY KEY, "
+        "model TEXT NOT NULL, text TEXT NOT NULL, words TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
@@ -180,6 +189,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0008_ratings", _ratings),
     ("0009_clip_reasons", _clip_reasons),
     ("0010_ids_never_reused", _ids_never_reused),
+    ("0011_clip_words", _clip_words),
 )
 
 

@@ -22,19 +22,23 @@ ALL_TAGS = "(all clips)"
 
 
 def refresh_gallery(
-    settings: Settings, tag: str | None = None
+    settings: Settings, tag: str | None = None, search: str | None = None
 ) -> tuple[list[tuple[str, str]], Any, Any]:
+    """The newest clips (with ``tag``, whose words hold ``search``), as gallery items."""
     manager, _ = store(settings)
     chosen = None if tag in (None, "", ALL_TAGS) else tag
     try:
-        clips = manager.list_clips(limit=50, tag=chosen, user=settings.user)
+        clips = manager.list_clips(
+            limit=50, tag=chosen, user=settings.user, search=(search or "").strip() or None
+        )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     gallery = [
         (
             str(thumbnail),
             f"#{c.id} · {'★' * (c.rating or 0) or 'unrated'} · score {c.score:.2f}"
-            + (f" · {' '.join(c.tags)}" if c.tags else ""),
+            + (f" · {' '.join(c.tags)}" if c.tags else "")
+            + (f" · “{said}”" if (said := _opening_words(c.transcript)) else ""),
         )
         for c in clips
         if (thumbnail := in_clips_folder(settings, c.thumbnail_path)) is not None
@@ -45,6 +49,11 @@ def refresh_gallery(
         gr.update(choices=[clip_label(c) for c in clips], value=None),
         gr.update(choices=tags, value=chosen if chosen in tags else ALL_TAGS),
     )
+
+
+def _opening_words(transcript: str | None, count: int = 8) -> str:
+    words = (transcript or "").split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
 def clip_tags(settings: Settings, choice: str | None) -> str:
@@ -111,6 +120,11 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         tag = gr.Dropdown(
             label="Tag", choices=[ALL_TAGS], value=ALL_TAGS, interactive=True, elem_id="tag-filter"
         )
+        said = gr.Textbox(
+            label="Words said (Enter to search)",
+            placeholder="no way",
+            elem_id="words-search",
+        )
     gallery = gr.Gallery(label="Newest clips", columns=5, height="auto", elem_id="browse-gallery")
     clip = gr.Dropdown(label="Clip", choices=[], interactive=True, elem_id="browse-clip")
     with gr.Row():
@@ -132,7 +146,13 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
             may_delete(request, per_user, admins)
         return delete_clip(as_login(settings, request, per_user), choice, chosen)
 
+    def on_search(chosen, text, request: gr.Request = None):  # type: ignore[assignment]
+        return refresh_gallery(as_login(settings, request, per_user), chosen, text)
+
     refresh.click(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name="refresh_gallery")
+    said.submit(
+        on_search, inputs=[tag, said], outputs=[gallery, clip, tag], api_name="search_clips"
+    )
     tag.input(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name=False)
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -87,6 +88,9 @@ def why_markdown(settings: Settings, choice: str | None) -> str:
     except KickclipError as error:
         return f"**Why this clip**: {error}"
     text = f"**Why this clip**: {explanation.reason}"
+    said = manager.get_clip(clip_id_of(choice)).transcript
+    if said:
+        text += f"\n\n**Said**: “{_plain(said)}”"
     if explanation.contributions:
         rows = "\n".join(
             f"| {c['feature']} | {c['value']:.3g} | {c['effect']:+.2f} |"
@@ -94,6 +98,11 @@ def why_markdown(settings: Settings, choice: str | None) -> str:
         )
         text += f"\n\n| feature | value | effect (stars) |\n|---|---|---|\n{rows}"
     return text
+
+
+def _plain(text: str) -> str:
+    """Words shown as they were said, not read as Markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~-])", r"\\\1", text)
 
 
 def _train_in_background(settings: Settings) -> bool:
