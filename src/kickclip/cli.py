@@ -999,6 +999,61 @@ def transcribe(
 
 
 @app.command()
+def trim(
+    clip_id: Annotated[str, typer.Argument(metavar="ID", help="Clip id (see `kickclip clips`).")],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            metavar="S",
+            help="New start: seconds of the source (62.5 or 1:02.5), or +S / -S from the "
+            "clip's start (-3 opens 3 s earlier).",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            metavar="E",
+            help="New end: seconds of the source, or +S / -S from the clip's end "
+            "(+5 closes 5 s later).",
+        ),
+    ] = None,
+    words: WordsOption = True,
+    speech_model: SpeechModelOption = None,
+    allow_private_addresses: PrivateOption = False,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+) -> None:
+    """Make a clip shorter or longer; its id, rating and tags stay, and its file is replaced.
+
+    Beyond the clip's ends it is cut again from its source (a local file read again, a
+    remote VOD's segments fetched as needed; a live stream's past is gone).
+
+    Example: kickclip trim 7 --start -3 --end +5 · kickclip trim 7 --start 62.5 --end 95
+    """
+    from kickclip import pipeline
+    from kickclip.errors import ClipNotFound
+
+    settings = _settings(locals())
+    with user_errors():
+        if not clip_id.isdigit():
+            raise ClipNotFound(clip_id)
+        with progress_bar(not as_json) as on_progress:
+            record = pipeline.trim(
+                _store(db), int(clip_id), start, end, settings, on_progress=on_progress
+            )
+    if as_json:
+        _print_json(record.to_json())
+        return
+    out.print(
+        f"Clip {record.id}: {_clock(record.start_time)}–{_clock(record.end_time)} "
+        f"({record.duration:.1f} s) in {record.filepath}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def delete(
     clip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Clip ids to delete.")],
     db: DbOption = SETTING_BY_NAME["db"].default,

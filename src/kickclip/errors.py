@@ -56,6 +56,10 @@ class SourceError(KickclipError):
     """A SOURCE could not be resolved, opened or read."""
 
 
+class RecordingGone(SourceError):
+    """A clip of a live stream cannot be extended: the stream's recording is not kept."""
+
+
 class SourceNotFound(SourceError):
     """A local path that does not exist."""
 

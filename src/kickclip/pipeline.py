@@ -400,8 +400,7 @@ def transcribe(
 ) -> list[tuple[ClipRecord, Transcript]]:
     """Hear the words of stored clips (``None``: every clip) from their files and store them
     with their times (seconds of the source); each clip's row is written as it is heard."""
-    from kickclip.words.boundaries import Loudness
-    from kickclip.words.speech import SAMPLE_RATE_HZ, listener, read_audio
+    from kickclip.words.speech import listener
 
     records = (
         manager.list_clips(limit=None)[::-1]
@@ -412,13 +411,167 @@ def transcribe(
     heard = []
     for number, record in enumerate(records):
         on_progress(number / max(len(records), 1), f"hearing clip {record.id}")
-        samples = read_audio(record.filepath, 0.0, record.duration)
-        loudness = Loudness(samples, record.start_time, SAMPLE_RATE_HZ)
-        words = loudness.tighten(ear.hear(samples, record.start_time))
-        transcript = Transcript(ear.name, words).within(record.start_time, record.end_time)
+        transcript = hear_file(ear, record.filepath, record.start_time, record.end_time)
         heard.append((manager.set_transcript(record.id, transcript), transcript))
     on_progress(1.0, "done")
     return heard
+
+
+def hear_file(ear: Listener, path: str | Path, start_s: float, end_s: float) -> Transcript:
+    """The words of a clip file whose first moment is ``start_s`` of its source."""
+    from kickclip.words.boundaries import Loudness
+    from kickclip.words.speech import SAMPLE_RATE_HZ, read_audio
+
+    samples = read_audio(str(path), 0.0, end_s - start_s)
+    loudness = Loudness(samples, start_s, SAMPLE_RATE_HZ)
+    words = loudness.tighten(ear.hear(samples, start_s))
+    return Transcript(ear.name, words).within(start_s, end_s)
+
+
+MIN_CLIP_S = 0.5
+
+
+def trim(
+    manager: ClipManager,
+    clip_id: int,
+    start: str | float | None = None,
+    end: str | float | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    on_progress: ProgressCallback = no_progress,
+) -> ClipRecord:
+    """Move a clip's start and end: seconds of its source (``12.5``, ``1:02:03``) or, as
+    text, ``+2`` / ``-3`` from the current ones. Its id, ratings and tags stay; its file is
+    replaced atomically (re-encoded, so it starts and ends exactly there).
+
+    Inside the clip, the new one is cut from the clip's own file. Beyond it, from the source:
+    a local file is read again, a remote VOD fetches the segments it needs, and a live
+    stream's past is gone (:class:`RecordingGone`)."""
+    from kickclip.cut import cut_clip
+    from kickclip.errors import InvalidInput, SourceNotFound
+    from kickclip.housekeeping import clip_note, files_of
+    from kickclip.ingest import open_source
+
+    record = manager.get_clip(clip_id)
+    new_start = clip_edge(start, record.start_time, "start")
+    new_end = clip_edge(end, record.end_time, "end")
+    if new_start < 0:
+        raise InvalidInput(f"the start cannot be before the stream's start, got {new_start:g}")
+    if new_end <= new_start:
+        raise InvalidInput(f"the start ({new_start:g}) must come before the end ({new_end:g})")
+    if not MIN_CLIP_S <= new_end - new_start <= MAX_CLIP_S:
+        raise InvalidInput(
+            f"a clip is {MIN_CLIP_S:g} to {MAX_CLIP_S:g} s long; {new_start:g}-{new_end:g} is "
+            f"{new_end - new_start:g} s"
+        )
+    if abs(new_start - record.start_time) < 1e-3 and abs(new_end - record.end_time) < 1e-3:
+        return record
+    ear, _ = _ear(settings)  # a bad --speech-model stops before anything is cut
+    on_progress(0.0, "opening the source")
+    if new_start >= record.start_time - 1e-3 and new_end <= record.end_time + 1e-3:
+        media = open_source(record.filepath, settings, record=False)
+        # The clip's own file: its time 0 is the record's start in the source.
+        media = replace(
+            media,
+            start_s=media.start_s - record.start_time,
+            title=_source_title(record.filename),
+            source=record.source_url or media.source,
+        )
+    else:
+        if not record.source_url:
+            raise InvalidInput(f"clip {record.id} does not name its source: it cannot grow")
+        try:
+            media = open_source(record.source_url, settings, record=False)
+        except SourceNotFound as error:
+            raise SourceNotFound(f"clip {record.id} cannot grow: {error}") from None
+        if media.duration_s is not None and new_end > media.duration_s + 0.05:
+            raise InvalidInput(
+                f"clip {record.id}'s source ends at {media.duration_s:.2f} s; "
+                f"the end {new_end:g} is past it"
+            )
+    middle = (record.start_time + record.end_time) / 2
+    highlight = Highlight(
+        new_start,
+        new_end,
+        min(max(middle, new_start), new_end),
+        record.score,
+        record.clip_type,  # type: ignore[arg-type]
+        record.features,
+    )
+    note = clip_note(
+        record.source_url or "",
+        new_start,
+        new_end,
+        record.score,
+        record.clip_type,
+        dict(record.features),
+    )
+    on_progress(0.2, "cutting")
+    cut = cut_clip(media, highlight, Path(record.filepath).parent, accurate=True, note=note)
+    try:
+        if ear is not None:
+            on_progress(0.7, "hearing the words")
+            transcript = hear_file(ear, cut.filepath, cut.start_s, cut.end_s)
+        else:
+            before = manager.transcript(record.id)
+            transcript = before.within(cut.start_s, cut.end_s) if before else None
+        updated = manager.recut_clip(
+            record.id,
+            cut.filepath,
+            cut.start_s,
+            cut.end_s,
+            record.score,
+            record.features,
+            reason=manager.reason(record.id),
+            transcript=transcript,
+            edited=True,
+        )
+    except BaseException:
+        _remove_unless(_files_of_cut(cut), files_of(record))
+        raise
+    _remove_unless(files_of(record), files_of(updated))
+    on_progress(1.0, "done")
+    return updated
+
+
+MAX_CLIP_S = 600.0
+
+
+def clip_edge(value: str | float | None, current: float, name: str) -> float:
+    """A trim's start or end: None keeps ``current``; a number or ``"12.5"`` / ``"1:02:03"``
+    is seconds of the source; ``"+2"`` / ``"-3"`` is relative to ``current``."""
+    import math
+
+    from kickclip.errors import InvalidInput
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return current
+    text = str(value).strip()
+    relative = isinstance(value, str) and text[0] in "+-"
+    try:
+        parts = [float(part) for part in text.lstrip("+-").split(":")]
+        if len(parts) > 3 or any(part < 0 for part in parts):
+            raise ValueError
+        seconds = sum(part * 60**power for power, part in enumerate(reversed(parts)))
+    except ValueError:
+        raise InvalidInput(
+            f"--{name} takes seconds (12.5), h:mm:ss, or +S / -S from the clip's {name}; "
+            f"got {text[:40]!r}"
+        ) from None
+    if relative and text[0] == "-":
+        seconds = -seconds
+    result = current + seconds if relative else seconds
+    if not math.isfinite(result):
+        raise InvalidInput(f"--{name} must be a finite number of seconds, got {text[:40]!r}")
+    return result
+
+
+def _source_title(filename: str) -> str:
+    """The source's name at the front of a clip's file name (``<source>_<start>-<end>_…``)."""
+    import re
+
+    stem = Path(filename).stem
+    return re.split(r"_\d{2}h\d{2}m\d{2}s-", stem, maxsplit=1)[0] or stem
 
 
 def export_clips(manager: ClipManager, path: str | Path) -> int:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
+from kickclip.errors import RecordingGone
 from kickclip.ingest.probe import probe
 from kickclip.ingest.sources import Source, SourceKind, classify, redact
 from kickclip.progress import ProgressCallback, no_progress
@@ -28,9 +29,13 @@ def open_source(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     on_progress: ProgressCallback = no_progress,
+    record: bool = True,
 ) -> MediaInfo:
-    """Resolve, (for live sources) record, and probe ``source`` once."""
+    """Resolve, (for live sources) record, and probe ``source`` once. Without ``record``, a
+    live source is refused (:class:`RecordingGone`): what it showed before is not there."""
     kind = classify(source)
+    if kind.kind is SourceKind.KICK_LIVE and not record:
+        raise RecordingGone(f"{redact(kind.text)} is a live channel: what it showed is gone")
     on_progress(0.0, "opening the source")
     title, analysis_url, cut_url, headers, is_live, renditions = (
         Path(kind.text).stem,
@@ -74,6 +79,8 @@ def open_source(
                 f"the stream has no end: recording {settings.record_minutes:g} minutes of it "
                 "(--record-minutes)",
             )
+    if is_live and not record:
+        raise RecordingGone(f"{redact(kind.text)} is live: what it showed earlier is gone")
     if is_live:
         from kickclip.ingest.record import record_live
 

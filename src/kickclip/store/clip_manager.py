@@ -426,14 +426,24 @@ class ClipManager:
         features: Mapping[str, float],
         reason: str | None = None,
         transcript: Transcript | None = None,
+        *,
+        edited: bool = False,
     ) -> ClipRecord:
         """Point a stored clip at a new cut of its moment; its id, ratings and tags stay, its
-        words are ``transcript``'s (None: none heard)."""
+        words are ``transcript``'s (None: none heard). ``edited``: the user chose the new
+        span (``trim``), and the detector's span is kept, once, as what they changed."""
         clip_id = _as_id(clip_id)
         kind = self.get_clip(clip_id).clip_type
         start, end, value, _, clean = validate_clip(start_time, end_time, score, kind, features)
         path = os.path.abspath(os.fspath(filepath))
         with self._write() as db:
+            if edited:
+                db.execute(
+                    "INSERT INTO clip_edits (clip_id, detected_start, detected_end, edited_at) "
+                    "SELECT id, start_time, end_time, ? FROM clips WHERE id = ? "
+                    "ON CONFLICT DO NOTHING",
+                    (utc_now(), clip_id),
+                )
             updated = db.execute(
                 "UPDATE clips SET filename = ?, filepath = ?, start_time = ?, end_time = ?, "
                 "duration = ?, score = ?, features = ? WHERE id = ?",
@@ -463,6 +473,14 @@ class ClipManager:
             _keep_words(db, clip_id, transcript)
         return self.get_clip(clip_id)
 
+    def detected_span(self, clip_id: int) -> tuple[float, float] | None:
+        """Where the detector put the clip, if the user has trimmed it since."""
+        rows = self._read(
+            "SELECT detected_start, detected_end FROM clip_edits WHERE clip_id = ?",
+            (_as_id(clip_id),),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
     def transcript(self, clip_id: int) -> Transcript | None:
         """The words heard in the clip, with their times; None if it was never heard."""
         rows = self._read(
@@ -490,6 +508,7 @@ class ClipManager:
                 ("ratings", "clip_id"),
                 ("clip_reasons", "clip_id"),
                 ("clip_words", "clip_id"),
+                ("clip_edits", "clip_id"),
                 ("clips", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])

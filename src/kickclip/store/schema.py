@@ -178,6 +178,16 @@ def _clip_words(db: Connection) -> None:
     )
 
 
+def _clip_edits(db: Connection) -> None:
+    """Where the detector put a clip before the user trimmed it (the first span only): a
+    clip made longer after its end says the user liked what followed."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS clip_edits (clip_id INTEGER PRIMARY KEY, "
+        f"detected_start {_real(db)} NOT NULL, detected_end {_real(db)} NOT NULL, "
+        "edited_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
@@ -190,6 +200,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0009_clip_reasons", _clip_reasons),
     ("0010_ids_never_reused", _ids_never_reused),
     ("0011_clip_words", _clip_words),
+    ("0012_clip_edits", _clip_edits),
 )
 
 

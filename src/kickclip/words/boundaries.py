@@ -40,7 +40,7 @@ class Gap:
         """0 at a sentence's edge, more inside a phrase."""
         if self.before is None or self.before.word.endswith(SENTENCE_END):
             return 0.0
-        return 0.25 if self.before.word.endswith(PHRASE_END) else 0.5
+        return 0.4 if self.before.word.endswith(PHRASE_END) else 0.8
 
 
 def gaps(words: Sequence[Word], span_start: float, span_end: float) -> list[Gap]:

@@ -1,0 +1,163 @@
+"""trim: a clip made shorter or longer (past its first cut) keeps its id, rating and tags; its
+file is replaced and starts and ends where the record says; bad values change nothing."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Workspace
+from kickclip.cli import app
+from kickclip.store.clip_manager import ClipManager
+from media import decode_duration, make_media
+from servers import Server, make_hls
+
+FRAME_S = 1 / 15  # the synthesized streams' frame time
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def stream(workspace: Workspace) -> Path:
+    """40 s with one shout at 20 s: one clip of 6 s around it."""
+    return make_media(workspace.root / "vod.mp4", duration_s=40, bursts=[(20, 21.5)])
+
+
+def generate_one(source: str, *extra: str) -> dict:
+    result = run(
+        "generate", source, "--clip-duration", "6", "--top", "1", "--no-words", "--json", *extra
+    )
+    assert result.exit_code == 0, result.output
+    (clip,) = json.loads(result.stdout)["highlights"]
+    return clip
+
+
+def file_span(path: str) -> float:
+    return decode_duration(path)[0]
+
+
+def test_trim_shorter_then_longer_keeps_the_clip(workspace: Workspace, stream: Path) -> None:
+    clip = generate_one(str(stream))
+    manager = ClipManager(workspace.db)
+    manager.rate_clip(clip["id"], 4)
+    manager.tag_clip(clip["id"], ["funny"])
+    first = manager.get_clip(clip["id"])
+
+    result = run("trim", str(clip["id"]), "--start", "+1", "--end", "-1.5", "--json")
+    assert result.exit_code == 0, result.output
+    shorter = manager.get_clip(clip["id"])
+    assert json.loads(result.stdout)["id"] == clip["id"]
+    assert shorter.start_time == pytest.approx(first.start_time + 1, abs=1e-6)
+    assert shorter.end_time == pytest.approx(first.end_time - 1.5, abs=1e-6)
+    assert abs(file_span(shorter.filepath) - shorter.duration) <= FRAME_S + 1e-3
+    assert not Path(first.filepath).exists()  # replaced, not left beside it
+
+    # Longer than the first cut on both sides: read again from the source.
+    result = run("trim", str(clip["id"]), "--start", f"{first.start_time - 4:.2f}", "--end", "+6")
+    assert result.exit_code == 0, result.output
+    longer = manager.get_clip(clip["id"])
+    assert longer.start_time == pytest.approx(first.start_time - 4, abs=0.01)
+    assert longer.end_time == pytest.approx(shorter.end_time + 6, abs=1e-6)
+    assert abs(file_span(longer.filepath) - longer.duration) <= FRAME_S + 1e-3
+    assert (longer.id, longer.rating, longer.tags) == (first.id, 4, ("funny",))
+    assert Path(longer.filepath).with_suffix(".jpg").is_file()
+    assert not Path(shorter.filepath).exists()
+    # The learner's signal: where the detector had put it.
+    assert manager.detected_span(clip["id"]) == pytest.approx((first.start_time, first.end_time))
+    assert len(manager.list_clips()) == 1
+    assert sorted(p.suffix for p in Path(longer.filepath).parent.iterdir()) == [".jpg", ".mp4"]
+
+
+def test_trim_longer_on_hls_fetches_only_the_segments_it_needs(
+    workspace: Workspace, stream: Path
+) -> None:
+    from kickclip.ingest.fetch import SEGMENTS
+
+    playlist = make_hls(stream, workspace.root / "hls", segment_s=2.0)
+    with Server(playlist.parent) as server:
+        clip = generate_one(server.url("index.m3u8"), "--allow-private-addresses")
+        SEGMENTS.clear()
+        server.requests.clear()
+        start, end = clip["start"] - 3, clip["end"] + 3
+        result = run(
+            "trim",
+            str(clip["id"]),
+            "--start",
+            f"{start:.2f}",
+            "--end",
+            f"{end:.2f}",
+            "--allow-private-addresses",
+        )
+        assert result.exit_code == 0, result.output
+        reads = collections.Counter(p for p, _ in server.requests if p.endswith(".ts"))
+    record = ClipManager(workspace.db).get_clip(clip["id"])
+    assert record.start_time == pytest.approx(start, abs=0.01)
+    assert abs(file_span(record.filepath) - record.duration) <= FRAME_S + 1e-3
+    # The segments covering the new span (a keyframe earlier at most), and seg000, which
+    # FFmpeg's HLS reader probes on open; each once. 20 segments in all.
+    covered = {f"/seg{k:03d}.ts" for k in range(int(start // 2) - 1, int(end // 2) + 1)}
+    assert max(reads.values()) == 1, reads
+    assert set(reads) - covered <= {"/seg000.ts"}, (sorted(reads), sorted(covered))
+    assert len(reads) <= len(covered) + 1 < 20
+
+
+BAD = [
+    (["trim", "1", "--start", "abc"], "--start takes"),
+    (["trim", "1", "--end", "1:xx"], "--end takes"),
+    (["trim", "1", "--start", "30", "--end", "25"], "must come before"),
+    (["trim", "1", "--start", "-100"], "before the stream's start"),
+    (["trim", "1", "--end", "400"], "ends at"),
+    (["trim", "1", "--end", "+900"], "600 s"),
+    (["trim", "1", "--start", "nan"], "finite"),
+    (["trim", "99", "--end", "+1"], "no clip"),
+    (["trim", "x", "--end", "+1"], "no clip"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_trims_are_one_line_and_change_nothing(
+    args: list[str], says: str, workspace: Workspace, stream: Path
+) -> None:
+    generate_one(str(stream))
+    workspace.mark()
+    result = run(*args)
+    assert result.exit_code == 1
+    assert says in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert workspace.unchanged()
+
+
+def test_a_live_clip_shrinks_but_cannot_grow(workspace: Workspace, stream: Path) -> None:
+    """A clip of a live channel: its file can be cut shorter; the stream's past is gone, and
+    asking for more says so without a packet sent anywhere."""
+    clip = generate_one(str(stream))
+    manager = ClipManager(workspace.db)
+    with manager.backend.write() as db:  # as if it had come from a live channel
+        db.execute("UPDATE clips SET source_url = 'https://kick.com/somechannel'")
+    workspace.mark()
+    result = run("trim", str(clip["id"]), "--end", "+2")
+    assert result.exit_code == 1
+    assert "live channel" in result.stderr and "gone" in result.stderr
+    assert workspace.unchanged()
+    result = run("trim", str(clip["id"]), "--end", "-2")
+    assert result.exit_code == 0, result.output
+    assert manager.get_clip(clip["id"]).end_time == pytest.approx(clip["end"] - 2, abs=1e-6)
+
+
+def test_a_moved_source_says_so_and_shrinking_still_works(
+    workspace: Workspace, stream: Path
+) -> None:
+    clip = generate_one(str(stream))
+    stream.rename(stream.with_name("elsewhere.mp4"))
+    workspace.mark()
+    result = run("trim", str(clip["id"]), "--start", "-2")
+    assert result.exit_code == 1
+    assert "cannot grow" in result.stderr and "not found" in result.stderr
+    assert workspace.unchanged()
+    assert run("trim", str(clip["id"]), "--start", "+1").exit_code == 0
