@@ -1053,6 +1053,100 @@ def trim(
     )
 
 
+@app.command("export-clip")
+def export_clip(
+    clip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Clip ids to export.")],
+    aspect: Annotated[
+        str, typer.Option(help="9:16 (1080×1920: TikTok, Shorts, Reels), 1:1 or 16:9.")
+    ] = "9:16",
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="stack: facecam on top, gameplay below; crop: one window that follows the "
+            "face or the action; fit: the whole picture on a blurred copy; auto: stack when a "
+            "facecam is found, else crop."
+        ),
+    ] = "auto",
+    facecam: Annotated[
+        str | None,
+        typer.Option(
+            metavar="X,Y,W,H",
+            help="The camera overlay's rectangle in the clip's pixels, when the one found is "
+            "wrong; remembered for the clip's source.",
+        ),
+    ] = None,
+    captions: Annotated[
+        str,
+        typer.Option(
+            help="burn: words painted in, 1-3 at a time, and SRT + VTT beside the video; "
+            "srt: only the SRT + VTT; none."
+        ),
+    ] = "burn",
+    subtitles: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.srt",
+            help="Burn these (an SRT or VTT you edited, e.g. the one an earlier export wrote) "
+            "instead of the words heard.",
+            dir_okay=False,
+        ),
+    ] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Where the exports go (default: <clips folder>/exports)."),
+    ] = None,
+    speech_model: SpeechModelOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+) -> None:
+    """Make clips ready to post: vertical (or square) framing, burned-in captions, sound at
+    -14 LUFS, H.264 + AAC MP4 at 30 fps.
+
+    Example: kickclip export-clip 7 · kickclip export-clip 7 --layout stack --facecam
+    900,20,360,270 · kickclip export-clip 7 --captions srt (edit the .srt), then
+    kickclip export-clip 7 --subtitles output_clips/exports/<name>.srt
+    """
+    from kickclip import pipeline
+    from kickclip.errors import ClipNotFound
+    from kickclip.post.framing import rect_from_text
+    from kickclip.post.render import PostOptions
+
+    settings = _settings(locals())
+    with user_errors():
+        for clip_id in clip_ids:
+            if not clip_id.isdigit():
+                raise ClipNotFound(clip_id)
+        options = PostOptions(
+            aspect=aspect,
+            layout=layout,
+            facecam=None if facecam is None else rect_from_text(facecam),
+            captions=captions,
+            subtitles=subtitles,
+        )
+        with progress_bar(not as_json) as on_progress:
+            exports = pipeline.export_for_posting(
+                _store(db),
+                [int(clip_id) for clip_id in clip_ids],
+                options,
+                settings,
+                dest=dest,
+                on_progress=on_progress,
+            )
+    if as_json:
+        _print_json({"exports": [export.to_json() for export in exports]})
+        return
+    for export in exports:
+        r = export.rendered
+        extra = f", captions {r.subtitles}" if r.subtitles else ""
+        out.print(
+            f"Clip {export.clip_id}: {r.filepath} ({r.width}×{r.height}, {r.layout}{extra})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
 @app.command()
 def delete(
     clip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Clip ids to delete.")],

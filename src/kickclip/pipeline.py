@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kickclip.explain import Explanation
     from kickclip.housekeeping import CleanupReport, Deletion
     from kickclip.learn.trainer import RatingBasedTrainer
+    from kickclip.post.render import PostOptions, Rendered
     from kickclip.store.clip_manager import ClipManager, ClipRecord
     from kickclip.store.exchange import ImportSummary
     from kickclip.words.speech import Listener
@@ -572,6 +573,73 @@ def _source_title(filename: str) -> str:
 
     stem = Path(filename).stem
     return re.split(r"_\d{2}h\d{2}m\d{2}s-", stem, maxsplit=1)[0] or stem
+
+
+@dataclass(frozen=True)
+class Export:
+    clip_id: int
+    rendered: Rendered
+
+    def to_json(self) -> dict[str, object]:
+        r = self.rendered
+        return {
+            "id": self.clip_id,
+            "filepath": str(r.filepath),
+            "width": r.width,
+            "height": r.height,
+            "layout": r.layout,
+            "facecam": list(r.facecam) if r.facecam else None,
+            "captions": None if r.subtitles is None else str(r.subtitles),
+        }
+
+
+def export_for_posting(
+    manager: ClipManager,
+    clip_ids: list[int],
+    options: PostOptions,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    dest: Path | None = None,
+    on_progress: ProgressCallback = no_progress,
+) -> list[Export]:
+    """Each clip as an MP4 ready to post (``post.render``), into ``dest`` (default: the
+    clips folder's ``exports``). Its words, heard now if they never were, become captions; a
+    ``facecam`` given is remembered for the clip's source, and used for its later exports."""
+    from kickclip.errors import InvalidInput, SourceNotFound
+    from kickclip.post.render import render
+
+    options.check()
+    records = [manager.get_clip(clip_id) for clip_id in dict.fromkeys(clip_ids)]
+    for record in records:
+        if not Path(record.filepath).is_file():
+            raise SourceNotFound(f"clip {record.id}'s file is gone: {record.filepath}")
+    if options.subtitles is not None and len(records) > 1:
+        raise InvalidInput("--subtitles belongs to one clip: export one clip with it")
+    folder = Path(dest) if dest is not None else Path(settings.out) / "exports"
+    done = []
+    for number, record in enumerate(records):
+        transcript = manager.transcript(record.id)
+        if transcript is None and options.captions != "none" and options.subtitles is None:
+            ear, _ = _ear(settings)
+            if ear is not None:
+                transcript = hear_file(ear, record.filepath, record.start_time, record.end_time)
+                manager.set_transcript(record.id, transcript)
+        facecam = options.facecam or manager.facecam(record.source_url)
+        name = f"{Path(record.filepath).stem}_{options.aspect.replace(':', 'x')}.mp4"
+        rendered = render(
+            Path(record.filepath),
+            record.duration,
+            transcript.words if transcript else (),
+            record.start_time,
+            replace(options, facecam=facecam),
+            folder / name,
+            on_progress=scaled(on_progress, number / len(records), (number + 1) / len(records)),
+        )
+        if options.facecam is not None and record.source_url:
+            manager.remember_facecam(record.source_url, options.facecam)
+        done.append(Export(record.id, rendered))
+    on_progress(1.0, "done")
+    return done
 
 
 def export_clips(manager: ClipManager, path: str | Path) -> int:

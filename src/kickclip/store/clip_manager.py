@@ -473,6 +473,23 @@ class ClipManager:
             _keep_words(db, clip_id, transcript)
         return self.get_clip(clip_id)
 
+    def facecam(self, source_url: str | None) -> tuple[int, int, int, int] | None:
+        """The camera overlay's rectangle the user gave for this source, if any."""
+        if not source_url:
+            return None
+        rows = self._read("SELECT x, y, w, h FROM facecams WHERE source_url = ?", (source_url,))
+        return tuple(int(v) for v in rows[0]) if rows else None  # type: ignore[return-value]
+
+    def remember_facecam(self, source_url: str, rect: tuple[int, int, int, int]) -> None:
+        x, y, w, h = (int(v) for v in rect)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO facecams (source_url, x, y, w, h, set_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (source_url) DO UPDATE SET x = excluded.x, y = excluded.y, "
+                "w = excluded.w, h = excluded.h, set_at = excluded.set_at",
+                (source_url, x, y, w, h, utc_now()),
+            )
+
     def detected_span(self, clip_id: int) -> tuple[float, float] | None:
         """Where the detector put the clip, if the user has trimmed it since."""
         rows = self._read(

@@ -188,6 +188,15 @@ def _clip_edits(db: Connection) -> None:
     )
 
 
+def _facecams(db: Connection) -> None:
+    """Where a source's camera overlay is (pixels of its clips), as the user drew it: every
+    later export of that source stacks the same rectangle."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS facecams (source_url TEXT PRIMARY KEY, x INTEGER NOT NULL, "
+        "y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL, set_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_seed_clips_table", _seed_clips_table),
     ("0002_indexes", _indexes),
@@ -201,6 +210,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0010_ids_never_reused", _ids_never_reused),
     ("0011_clip_words", _clip_words),
     ("0012_clip_edits", _clip_edits),
+    ("0013_facecams", _facecams),
 )
 
 
