@@ -247,6 +247,52 @@ def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> No
         page_.context.close()
 
 
+def test_trim_and_export_in_the_browser(page, site) -> None:
+    """Trim a clip longer with the sliders, then export it 9:16 with its facecam on top and
+    its words burned in; both land in the store and the clips folder."""
+    import av
+
+    from kickclip.store.clip_manager import ClipManager
+    from test_export_clip import DURATION_S, write_clip
+
+    _, settings, _ = site
+    manager = ClipManager(settings.db)
+    streamer = write_clip(settings.out / "streamer.mp4")  # a facecam over gameplay, JFK talking
+    clip_id = manager.register_clip(
+        streamer, 0.0, DURATION_S, 0.9, "audio", {}, source_url=str(streamer)
+    )
+    _tab(page, "Browse & Download")
+    page.get_by_role("button", name="Refresh Gallery").click()
+    page.locator("#browse-gallery img").first.wait_for()
+    page.locator("#browse-clip input").click()
+    page.get_by_role("option", name=re.compile(rf"^#{clip_id} ")).click()
+    page.locator("#trim-panel").get_by_text("Trim").first.click()
+    page.get_by_text(re.compile(rf"Clip #{clip_id}: 0.00-{DURATION_S:.2f} s")).wait_for()
+    end = page.locator("#trim-end input[type=number]")
+    end.fill("6")
+    end.press("Enter")
+    page.get_by_role("button", name="Apply Trim").click()
+    page.get_by_text(re.compile(rf"Clip #{clip_id} is now 0.00-6.00 s")).wait_for()
+    trimmed = manager.get_clip(clip_id)
+    assert (trimmed.id, trimmed.end_time) == (clip_id, pytest.approx(6.0))
+    assert Path(trimmed.filepath).is_file()
+
+    page.locator("#export-panel").get_by_text("Export for posting").first.click()
+    page.get_by_role("button", name="Export", exact=True).click()
+    page.get_by_text(re.compile(rf"Exported clip #{clip_id}: 1080×1920, stack")).wait_for()
+    (made,) = (settings.out / "exports").glob(f"{Path(trimmed.filepath).stem}_9x16.mp4")
+    with av.open(str(made)) as exported:
+        video = exported.streams.video[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 1080, 1920)
+    page.locator("#export-video video").wait_for()
+    if SHOOT:  # before (the clip's preview) and after (the export), side by side
+        page.evaluate(
+            "() => document.querySelectorAll('video').forEach(v => { v.pause(); v.currentTime = 3.2; })"
+        )
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOTS / "export.png"), full_page=True)
+
+
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while
     _tab(page, "Generate Clips")
     page.get_by_label("Stream URL or file path").fill("")

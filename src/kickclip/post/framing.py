@@ -17,7 +17,8 @@ import numpy as np
 from kickclip.errors import InvalidInput
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
-SAMPLE_EVERY_S = 0.25
+SAMPLE_EVERY_S = 0.5
+FACES_EVERY = 4  # samples: faces are looked for every 2 s
 SURVEY_WIDTH = 480
 MOTION_WIDTH = 96
 CUT_DIFF = 28.0  # mean grey-level change (0-255) between samples that marks a scene cut
@@ -36,7 +37,9 @@ class Survey:
     height: int
     scale: float
     times: list[float] = field(default_factory=list)
-    faces: list[list[Rect]] = field(default_factory=list)  # in source pixels
+    faces: list[list[Rect]] = field(default_factory=list)  # per sample, in source pixels
+    face_boxes: list[Rect] = field(default_factory=list)  # every face found, once
+    face_samples: int = 0  # how many samples were searched for faces
     motion: list[np.ndarray] = field(default_factory=list)  # MOTION_WIDTH-wide change maps
     cuts: list[bool] = field(default_factory=list)
     stills: list[np.ndarray] = field(default_factory=list)  # a few grey frames, for edges
@@ -51,26 +54,37 @@ def _cascade() -> Any:
     return cascade
 
 
+def survey_size(width: int, height: int) -> tuple[int, int]:
+    """The size frames are surveyed at: SURVEY_WIDTH wide at most, even sides."""
+    scale = max(width / SURVEY_WIDTH, 1.0)
+    return max(2, round(width / scale / 2) * 2), max(2, round(height / scale / 2) * 2)
+
+
 def survey(frames: Any, width: int, height: int) -> Survey:
-    """Sample ``frames`` (``(time, rgb ndarray)`` pairs, in order) every SAMPLE_EVERY_S."""
+    """Sample ``frames`` every SAMPLE_EVERY_S: ``(time, picture)`` pairs in order, where
+    ``picture()`` gives the frame as RGB at ``survey_size`` (made only for the samples)."""
     import cv2
 
     cascade = _cascade()
-    scale = width / SURVEY_WIDTH if width > SURVEY_WIDTH else 1.0
-    small = (round(width / scale), round(height / scale))
+    scale = width / survey_size(width, height)[0]
     result = Survey(width, height, scale)
     previous = None
+    faces: list[Rect] = []
     next_t = -1.0
-    for t, rgb in frames:
+    for t, picture in frames:
         if t < next_t:
             continue
         next_t = t + SAMPLE_EVERY_S
-        grey = cv2.cvtColor(
-            cv2.resize(rgb, small, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
-        )
-        found = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(20, 20))
+        grey = cv2.cvtColor(picture(), cv2.COLOR_RGB2GRAY)
+        if len(result.times) % FACES_EVERY == 0:  # faces move slowly: held in between
+            found = cascade.detectMultiScale(
+                grey, scaleFactor=1.1, minNeighbors=5, minSize=(20, 20)
+            )
+            faces = [tuple(round(v * scale) for v in box) for box in found]
+            result.face_samples += 1
+            result.face_boxes += faces
         result.times.append(t)
-        result.faces.append([tuple(round(v * scale) for v in box) for box in found])
+        result.faces.append(faces)
         tiny = cv2.resize(grey, (MOTION_WIDTH, max(1, round(MOTION_WIDTH * height / width))))
         tiny = tiny.astype(np.float32)
         change = np.zeros_like(tiny) if previous is None else np.abs(tiny - previous)
@@ -85,8 +99,8 @@ def survey(frames: Any, width: int, height: int) -> Survey:
 def find_facecam(found: Survey) -> Rect | None:
     """A camera overlay: one face in about the same place in FACECAM_SHARE of the samples,
     small in the frame; grown to the overlay's edges. None when there is no such face."""
-    boxes = [box for faces in found.faces for box in faces]
-    if not boxes or not found.times:
+    boxes = found.face_boxes
+    if not boxes or not found.face_samples:
         return None
     near = 0.06 * found.width
     best: list[Rect] = []
@@ -99,7 +113,7 @@ def find_facecam(found: Survey) -> Rect | None:
         ]
         if len(group) > len(best):
             best = group
-    if len(best) < max(2, FACECAM_SHARE * len(found.times)):
+    if len(best) < max(2, FACECAM_SHARE * found.face_samples):
         return None
     face = tuple(int(np.median([b[i] for b in best])) for i in range(4))
     if face[2] > FACECAM_MAX_WIDTH * found.width:
@@ -108,54 +122,58 @@ def find_facecam(found: Survey) -> Rect | None:
 
 
 def overlay_around(found: Survey, face: Rect) -> Rect:
-    """Grow a face box to the overlay that holds it: on each side, the first strong straight
-    edge (the overlay's border) within three face sizes, else two face sizes out."""
+    """Grow a face box to the overlay that holds it: each side moves to the straightest,
+    strongest edge (the overlay's border: a line along the whole side) within three face
+    sizes; where no line stands out, one face size out. Twice, as each side's line spans the
+    others' new extent."""
     import cv2
 
     x, y, w, h = (v / found.scale for v in face)
-    still = np.median(np.stack(found.stills), axis=0).astype(np.float32) if found.stills else None
-    limits = []
-    for side in ("left", "top", "right", "bottom"):
-        size = w if side in ("left", "right") else h
-        default = 1.0 * size
-        reach = 3.0 * size
-        edge = None
-        if still is not None:
-            gx = np.abs(cv2.Sobel(still, cv2.CV_32F, 1, 0, ksize=3))
-            gy = np.abs(cv2.Sobel(still, cv2.CV_32F, 0, 1, ksize=3))
-            edge = _first_edge(gx if side in ("left", "right") else gy, (x, y, w, h), side, reach)
-        limits.append(edge if edge is not None else default)
-    left, top, right, bottom = limits
-    x0 = max(0.0, x - left)
-    y0 = max(0.0, y - top)
-    x1 = min(found.width / found.scale, x + w + right)
-    y1 = min(found.height / found.scale, y + h + bottom)
+    # left, top, right, bottom edges of the box, in survey pixels
+    box = [x - w, y - h, x + 2 * w, y + 2 * h]
+    if found.stills:
+        still = np.median(np.stack(found.stills), axis=0).astype(np.float32)
+        across = np.abs(cv2.Sobel(still, cv2.CV_32F, 1, 0, ksize=3))  # vertical lines
+        down = np.abs(cv2.Sobel(still, cv2.CV_32F, 0, 1, ksize=3))  # horizontal lines
+        threshold = 4.0 * float(np.median(np.maximum(across, down))) + 8.0
+        for _ in range(2):
+            for side in range(4):
+                line = _strongest_line(across if side in (0, 2) else down, box, side, (x, y, w, h))
+                if line is not None and line[1] > threshold:
+                    box[side] = line[0]
+    x0, y0 = max(0.0, box[0]), max(0.0, box[1])
+    x1 = min(found.width / found.scale, box[2])
+    y1 = min(found.height / found.scale, box[3])
     s = found.scale
     return (round(x0 * s), round(y0 * s), round((x1 - x0) * s), round((y1 - y0) * s))
 
 
-def _first_edge(
-    gradient: np.ndarray, face: tuple[float, float, float, float], side: str, reach: float
-) -> float | None:
-    """How far beyond the face, on ``side``, the first line as long as the face whose
-    gradient stands out (4× the picture's median) lies."""
+def _strongest_line(
+    gradient: np.ndarray, box: list[float], side: int, face: tuple[float, float, float, float]
+) -> tuple[float, float] | None:
+    """The position (survey pixels) and mean strength of the strongest straight line on
+    ``side`` (0 left, 1 top, 2 right, 3 bottom) of the face, 0.3 to 3 face sizes out, along
+    the box's extent on that side."""
     x, y, w, h = face
     rows, cols = gradient.shape
-    threshold = 4.0 * float(np.median(gradient)) + 8.0
-    for step in range(int(0.3 * (w if side in ("left", "right") else h)), int(reach)):
-        if side in ("left", "right"):
-            col = int(x - step) if side == "left" else int(x + w + step)
-            if not 0 <= col < cols:
-                return None
-            line = gradient[max(int(y), 0) : min(int(y + h), rows), col]
+    size = w if side in (0, 2) else h
+    best: tuple[float, float] | None = None
+    for step in range(max(1, int(0.3 * size)), int(3 * size) + 1):
+        if side in (0, 2):
+            at = int(x - step) if side == 0 else int(x + w + step)
+            if not 0 <= at < cols:
+                break
+            line = gradient[max(int(box[1]), 0) : min(int(box[3]), rows), at]
         else:
-            row = int(y - step) if side == "top" else int(y + h + step)
-            if not 0 <= row < rows:
-                return None
-            line = gradient[row, max(int(x), 0) : min(int(x + w), cols)]
-        if line.size and float(np.mean(line)) > threshold:
-            return float(step)
-    return None
+            at = int(y - step) if side == 1 else int(y + h + step)
+            if not 0 <= at < rows:
+                break
+            line = gradient[at, max(int(box[0]), 0) : min(int(box[2]), cols)]
+        if line.size:
+            strength = float(np.mean(line))
+            if best is None or strength > best[1]:
+                best = (float(at if side in (0, 1) else at + 1), strength)
+    return best
 
 
 class Track:
@@ -293,11 +311,13 @@ class Crop(Layout):
         super().__init__(size)
         self.track, self.area = track, area
 
-    def draw(self, rgb: np.ndarray, t: float) -> np.ndarray:
+    def draw(self, rgb: np.ndarray, t: float, into: np.ndarray | None = None) -> np.ndarray:
         import cv2
 
         width, height = self.size
         x, y, w, h = window(self.track.at(t), rgb.shape[1::-1], width / height, self.area)
+        if into is not None:
+            return cv2.resize(rgb[y : y + h, x : x + w], (width, height), dst=into)
         return cv2.resize(
             rgb[y : y + h, x : x + w], (width, height), interpolation=cv2.INTER_LINEAR
         )
@@ -310,18 +330,39 @@ class Stack(Layout):
         super().__init__(size)
         width, height = size
         fx, fy, fw, fh = facecam
-        self.top_height = int(min(max(round(width * fh / fw), 0.3 * height), 0.45 * height))
+        self.top_height = self.top_height_for(size, facecam)
         centre = (fx + fw / 2, fy + fh / 2)
         self.cam = window(centre, (fw, fh), width / self.top_height, facecam)
         self.game = Crop((width, height - self.top_height), track, frame)
 
+    @staticmethod
+    def top_height_for(size: tuple[int, int], facecam: Rect) -> int:
+        """The facecam's share of the height: its own shape, between 30% and 45%."""
+        width, height = size
+        return int(min(max(round(width * facecam[3] / facecam[2]), 0.3 * height), 0.45 * height))
+
     def draw(self, rgb: np.ndarray, t: float) -> np.ndarray:
         import cv2
 
-        width, _ = self.size
+        width, height = self.size
         x, y, w, h = self.cam
-        top = cv2.resize(rgb[y : y + h, x : x + w], (width, self.top_height))
-        return np.concatenate([top, self.game.draw(rgb, t)], axis=0)
+        out = np.empty((height, width, 3), np.uint8)
+        cv2.resize(rgb[y : y + h, x : x + w], (width, self.top_height), dst=out[: self.top_height])
+        self.game.draw(rgb, t, into=out[self.top_height :])
+        return out
+
+
+def _beside(facecam: Rect, width: int, height: int, size: tuple[int, int]) -> Rect:
+    """Where the gameplay below a stacked facecam is cropped from: the side of the frame the
+    facecam leaves free, when it is wide enough for the window; else the whole frame."""
+    out_w, out_h = size
+    game_aspect = out_w / (out_h - Stack.top_height_for(size, facecam))
+    needed = height * game_aspect
+    x, _, w, _ = facecam
+    left, right = x, width - (x + w)
+    if max(left, right) >= needed:
+        return (0, 0, left, height) if left >= right else (x + w, 0, right, height)
+    return (0, 0, width, height)
 
 
 def layout_for(
@@ -334,7 +375,8 @@ def layout_for(
     if name in ("auto", "stack"):
         facecam = facecam or find_facecam(found)
         if facecam is not None:
-            return Stack(size, facecam, Track(found, exclude=facecam), frame), "stack", facecam
+            game = _beside(facecam, found.width, found.height, size)
+            return Stack(size, facecam, Track(found, exclude=facecam), game), "stack", facecam
         if name == "stack":
             raise InvalidInput(
                 "no facecam found in this clip: give its rectangle with --facecam x,y,w,h, "

@@ -1,5 +1,5 @@
-"""Browse & Download: the 50 newest clips (of a tag, if chosen) as a gallery; preview, tag and
-download one."""
+"""Browse & Download: the 50 newest clips (of a tag, if chosen) as a gallery; preview, tag,
+download, trim and export one for posting."""
 
 from functools import partial
 from typing import Any
@@ -112,6 +112,80 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
     return (*refresh_gallery(settings, tag), status)
 
 
+STRIP_S = 30.0  # the trim sliders reach this far beyond the clip on each side
+
+
+def trim_range(settings: Settings, choice: str | None) -> tuple[Any, Any, str]:
+    """The trim sliders for the chosen clip: its start and end, with STRIP_S around them."""
+    if not choice:
+        return gr.update(), gr.update(), ""
+    manager, _ = store(settings)
+    try:
+        clip = manager.get_clip(clip_id_of(choice))
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    low = max(0.0, clip.start_time - STRIP_S)
+    high = clip.end_time + STRIP_S
+    return (
+        gr.update(minimum=low, maximum=clip.end_time, value=clip.start_time),
+        gr.update(minimum=clip.start_time, maximum=high, value=clip.end_time),
+        f"Clip #{clip.id}: {clip.start_time:.2f}-{clip.end_time:.2f} s of its source",
+    )
+
+
+def trim_clip(
+    settings: Settings, choice: str | None, start: float, end: float
+) -> tuple[str | None, str]:
+    """Trim (or extend) the chosen clip; its new file for the preview, and a status."""
+    from kickclip import pipeline
+
+    if not choice:
+        raise gr.Error("Choose a clip first.")
+    manager, _ = store(settings)
+    try:
+        record = pipeline.trim(manager, clip_id_of(choice), float(start), float(end), settings)
+        path = str(inside_clips(settings, record.filepath))
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    return path, (
+        f"Clip #{record.id} is now {record.start_time:.2f}-{record.end_time:.2f} s "
+        f"({record.duration:.1f} s)"
+    )
+
+
+def export_for_posting(
+    settings: Settings,
+    choice: str | None,
+    aspect: str,
+    layout: str,
+    facecam: str,
+    captions: str,
+) -> tuple[str | None, str | None, str]:
+    """Export the chosen clip for posting; the export for the preview and the download, and a
+    status."""
+    from kickclip import pipeline
+    from kickclip.post.framing import rect_from_text
+    from kickclip.post.render import PostOptions
+
+    if not choice:
+        raise gr.Error("Choose a clip first.")
+    manager, _ = store(settings)
+    try:
+        options = PostOptions(
+            aspect=aspect,
+            layout=layout,
+            facecam=rect_from_text(facecam) if (facecam or "").strip() else None,
+            captions=captions,
+        )
+        (export,) = pipeline.export_for_posting(manager, [clip_id_of(choice)], options, settings)
+        path = str(inside_clips(settings, export.rendered.filepath))
+    except KickclipError as error:
+        raise gr.Error(str(error)) from None
+    r = export.rendered
+    cam = f", facecam {','.join(map(str, r.facecam))}" if r.facecam else ""
+    return path, path, f"Exported clip #{export.clip_id}: {r.width}×{r.height}, {r.layout}{cam}"
+
+
 def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...] = ()) -> None:
     """The tab; with ``per_user`` (several logins), the ratings shown are the viewer's, and
     only ``admins`` delete."""
@@ -135,6 +209,28 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         save = gr.Button("Save Tags")
         remove = gr.Button("Delete Clip", variant="stop", elem_id="delete-clip")
         saved = gr.Markdown(elem_id="browse-status")
+    with gr.Accordion("Trim", open=False, elem_id="trim-panel"):
+        with gr.Row():
+            start = gr.Slider(label="Start (s of the source)", step=0.1, elem_id="trim-start")
+            end = gr.Slider(label="End (s of the source)", step=0.1, elem_id="trim-end")
+        with gr.Row():
+            trim = gr.Button("Apply Trim", elem_id="apply-trim")
+            trimmed = gr.Markdown(elem_id="trim-status")
+    with gr.Accordion("Export for posting", open=False, elem_id="export-panel"):
+        with gr.Row():
+            aspect = gr.Dropdown(["9:16", "1:1", "16:9"], value="9:16", label="Aspect")
+            layout = gr.Dropdown(
+                ["auto", "stack", "crop", "fit"], value="auto", label="Layout", elem_id="layout"
+            )
+            facecam = gr.Textbox(
+                label="Facecam x,y,w,h (empty: found)", placeholder="900,20,360,270"
+            )
+            captions = gr.Radio(["burn", "srt", "none"], value="burn", label="Captions")
+        export = gr.Button("Export", variant="primary", elem_id="export-clip")
+        with gr.Row():
+            exported = gr.Video(label="For posting", interactive=False, elem_id="export-video")
+            export_file = gr.File(label="Download", interactive=False, elem_id="export-file")
+        export_status = gr.Markdown(elem_id="export-status")
 
     # Plain functions where the viewer matters: Gradio hands over the request (whose login
     # says whose ratings to show) only when it can read the handler's annotations.
@@ -172,4 +268,19 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
     gallery.select(on_select, outputs=clip, api_name=False)
     clip.change(
         partial(select_clip, settings), inputs=clip, outputs=[video, download], api_name="download"
+    )
+    clip.change(
+        partial(trim_range, settings), inputs=clip, outputs=[start, end, trimmed], api_name=False
+    )
+    trim.click(
+        partial(trim_clip, settings),
+        inputs=[clip, start, end],
+        outputs=[video, trimmed],
+        api_name="trim",
+    )
+    export.click(
+        partial(export_for_posting, settings),
+        inputs=[clip, aspect, layout, facecam, captions],
+        outputs=[exported, export_file, export_status],
+        api_name="export_clip",
     )
