@@ -287,7 +287,8 @@ def test_trim_and_export_in_the_browser(page, site) -> None:
     page.locator("#export-video video").wait_for()
     if SHOOT:  # before (the clip's preview) and after (the export), side by side
         page.evaluate(
-            "() => document.querySelectorAll('video').forEach(v => { v.pause(); v.currentTime = 3.2; })"
+            "() => document.querySelectorAll('video')"
+            ".forEach(v => { v.pause(); v.currentTime = 3.2; })"
         )
         page.wait_for_timeout(1500)
         page.screenshot(path=str(SCREENSHOTS / "export.png"), full_page=True)

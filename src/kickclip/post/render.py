@@ -172,7 +172,6 @@ def _encode(
     on_progress: ProgressCallback,
 ) -> None:
     import av
-    import cv2
 
     width, height = size
     total = max(1, round(duration * FPS))
@@ -186,40 +185,86 @@ def _encode(
             aout.layout = "stereo"
             aout.bit_rate = 160_000
         sent_audio = 0
-        n = 0
-        base: np.ndarray | None = None
-
-        def emit(upto_t: float | None) -> None:
-            nonlocal n, sent_audio
-            while n < total and (upto_t is None or n / FPS < upto_t):
-                t = n / FPS
-                picture = base.copy() if painter is not None else base
-                if painter is not None:
-                    painter.paint(picture, t)
-                yuv = cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420)
-                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-                frame.pts, frame.time_base = n, Fraction(1, FPS)
-                out.mux(vout.encode(frame))
-                n += 1
-                if aout is not None:  # keep the sound interleaved with the picture
-                    due = min(round((n / FPS + 0.2) * AUDIO_RATE), len(sound))
-                    sent_audio = _send_audio(out, aout, sound, sent_audio, due)
-                if n % 15 == 0:
-                    on_progress(0.1 + 0.9 * n / total, f"frame {n} of {total}")
-
-        for t, frame in _frames(clip):
-            if base is not None:
-                emit(t)
-            if n >= total:
-                break
-            base = layout.draw(frame.to_ndarray(format="rgb24"), t)
-        if base is None:
-            raise InvalidInput(f"{clip.name} has no frame to export")
-        emit(None)
+        for n, yuv in _pictures(clip, size, total, layout, painter):
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame.pts, frame.time_base = n, Fraction(1, FPS)
+            out.mux(vout.encode(frame))
+            if aout is not None:  # keep the sound interleaved with the picture
+                due = min(round(((n + 1) / FPS + 0.2) * AUDIO_RATE), len(sound))
+                sent_audio = _send_audio(out, aout, sound, sent_audio, due)
+            if n % 15 == 0:
+                on_progress(0.1 + 0.9 * n / total, f"frame {n} of {total}")
         out.mux(vout.encode(None))
         if aout is not None:
             _send_audio(out, aout, sound, sent_audio, len(sound))
             out.mux(aout.encode(None))
+
+
+def _pictures(
+    clip: Path,
+    size: tuple[int, int],
+    total: int,
+    layout: framing.Layout,
+    painter: captioning.CaptionPainter | None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The ``total`` output frames as YUV 4:2:0 arrays, made on a thread of their own while
+    the encoder works on the ones before (decoding, OpenCV and NumPy release the GIL)."""
+    import queue
+    import threading
+
+    import cv2
+
+    ready: queue.Queue = queue.Queue(maxsize=8)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def make() -> None:
+        try:
+            n, base = 0, None
+
+            def emit(upto_t: float | None) -> None:
+                nonlocal n
+                while n < total and (upto_t is None or n / FPS < upto_t) and not stop.is_set():
+                    picture = base if painter is None else base.copy()
+                    if painter is not None:
+                        painter.paint(picture, n / FPS)
+                    put((n, cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420)))
+                    n += 1
+
+            for t, frame in _frames(clip):
+                if base is not None:
+                    emit(t)
+                if n >= total or stop.is_set():
+                    break
+                base = layout.draw(frame.to_ndarray(format="rgb24"), t)
+            if base is None:
+                raise InvalidInput(f"{clip.name} has no frame to export")
+            emit(None)
+            put(done)
+        except BaseException as error:  # handed to the encoding thread, raised there
+            put(error)
+
+    worker = threading.Thread(target=make, name="kickclip-export", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _send_audio(out: Any, stream: Any, sound: np.ndarray, sent: int, due: int) -> int:
