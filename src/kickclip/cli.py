@@ -240,8 +240,24 @@ def analyze(
     db: DbOption = SETTING_BY_NAME["db"].default,
     out_dir: OutOption = SETTING_BY_NAME["out"].default,
     models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+    timeline: Annotated[
+        bool,
+        typer.Option(
+            "--timeline",
+            help='With --json: add each side\'s strength over the stream ("timeline": hop_s, '
+            "start, audio, video, chat).",
+        ),
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.png",
+            help="Draw the timeline, with the highlights marked, into this PNG.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Detect highlights and print them (best first); writes nothing.
+    """Detect highlights and print them (best first); writes nothing (but --plot's PNG).
 
     With --chat, the audience's reactions count too, and a moment only the chat reacted to
     can be a highlight of its own (type chat).
@@ -252,12 +268,23 @@ def analyze(
 
     options = dict(locals())
     settings = _settings(options)
-    with user_errors(), progress_bar(not as_json) as on_progress:
-        result = pipeline.analyze(source, settings, on_progress=on_progress)
+    with user_errors():
+        if plot is not None and plot.suffix.lower() != ".png":  # before the long part
+            from kickclip.errors import InvalidInput
+
+            raise InvalidInput(f"--plot writes a PNG: name it FILE.png, got {plot.name!r}")
+        with progress_bar(not as_json) as on_progress:
+            result = pipeline.analyze(source, settings, on_progress=on_progress)
+        if plot is not None:
+            from kickclip.plot import write_timeline_png
+
+            write_timeline_png(result, plot)
     _warn(result.warnings)
     if as_json:
-        _print_json(result.to_json())
+        _print_json(result.to_json(timeline=timeline))
         return
+    if plot is not None:
+        err.print(f"Timeline drawn in {plot}", markup=False, highlight=False)
     rows = result.to_json()["highlights"]
     if not rows:
         out.print(

@@ -49,7 +49,7 @@ def analyze(
 ) -> Analysis:
     """Find the highlights of ``source``, ranked by the learned taste once a model exists."""
     from kickclip.analyze import extract_features
-    from kickclip.detect import find_highlights
+    from kickclip.detect import find_highlights, timeline
     from kickclip.ingest import open_source
     from kickclip.learn.model_file import load_model
     from kickclip.learn.trainer import taste_dirs
@@ -103,6 +103,7 @@ def analyze(
         duration_s=features.duration_s,
         highlights=tuple(highlights),
         warnings=features.warnings,
+        timeline=timeline(features),
     )
 
 

@@ -180,6 +180,23 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """Each side's strength over the stream (in units of its ordinary moments, as detection
+    counts it), one value per ``hop_s`` from ``start_s``: the largest in each step."""
+
+    hop_s: float
+    start_s: float
+    sides: Mapping[str, tuple[float, ...]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hop_s": round(self.hop_s, 3),
+            "start": round(self.start_s, 3),
+            **{kind: [round(v, 3) for v in self.sides.get(kind, ())] for kind in CLIP_TYPES},
+        }
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The result of ``pipeline.analyze``: highlights sorted by score, best first."""
 
@@ -187,13 +204,17 @@ class Analysis:
     duration_s: float
     highlights: tuple[Highlight, ...]
     warnings: tuple[str, ...] = ()
+    timeline: Timeline | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, *, timeline: bool = False) -> dict[str, Any]:
+        out = {
             "source": self.media.source,
             "duration": round(self.duration_s, 3),
             "highlights": [h.to_json() for h in self.highlights],
         }
+        if timeline and self.timeline is not None:
+            out["timeline"] = self.timeline.to_json()
+        return out
 
 
 @dataclass(frozen=True)

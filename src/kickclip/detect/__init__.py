@@ -25,10 +25,11 @@ import numpy as np
 from kickclip.detect.baseline import local_rise
 from kickclip.detect.evidence import EVIDENCE, Evidence, describe
 from kickclip.detect.peaks import clip_window, pick_peaks
-from kickclip.records import Features, FeatureSeries, Highlight
+from kickclip.records import Features, FeatureSeries, Highlight, Timeline
 
 Detail = dict[str, dict[str, np.ndarray]]
 Z_CAP = 12.0  # no single measure can outvote the rest by more than this
+TIMELINE_POINTS = 2000  # steps a stream's timeline is shown in, at most
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,26 @@ class MomentDetector:
             )
         return sorted(highlights, key=lambda h: h.score, reverse=True)
 
+    def timeline(self, features: Features, *, points: int = TIMELINE_POINTS) -> Timeline | None:
+        """Each side's calibrated strength over the stream, at most ``points`` steps of at
+        least a second (the largest value in each, so no rise is smoothed away)."""
+        sides = {s.clip_type: self.judge(s) for s in features.series() if s.clip_type in self.sides}
+        if not sides:
+            return None
+        clock = next(iter(sides.values())).series
+        hop = max(1.0, features.duration_s / points)
+        hop = float(np.ceil(hop / clock.hop_s) * clock.hop_s)
+        per = max(1, round(hop / clock.hop_s))
+        times = clock.times_s + 0.5 * clock.hop_s
+        steps = -(-len(times) // per)
+        out = {}
+        for kind, side in sides.items():
+            values = side.at(times, side.calibrated)
+            padded = np.zeros(steps * per)
+            padded[: len(values)] = values
+            out[kind] = tuple(float(v) for v in padded.reshape(steps, per).max(axis=1))
+        return Timeline(hop_s=hop, start_s=float(clock.start_s), sides=out)
+
     def reason(self, summary: Mapping[str, float], lead: str, strengths: Mapping[str, float]):
         """The leading side's evidence, then any other side that rose with it."""
         parts = [describe(summary, lead)]
@@ -231,6 +252,12 @@ def summarize(side: Side, first: int, last: int) -> dict[str, float]:
 
 
 DEFAULT_DETECTOR = MomentDetector()
+
+
+def timeline(features: Features) -> Timeline | None:
+    """The default detector's view of the whole stream, side by side (see
+    :meth:`MomentDetector.timeline`)."""
+    return DEFAULT_DETECTOR.timeline(features)
 
 
 def find_highlights(

@@ -1,0 +1,92 @@
+"""The stream's timeline as a picture: each side's strength over time, the highlights chosen
+marked (those the learned taste moved up apart from the detector's own picks)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kickclip.errors import InvalidInput, KickclipError
+from kickclip.fs import temp_file
+from kickclip.records import Analysis
+
+COLOURS = {"audio": "#f97316", "video": "#2563eb", "chat": "#16a34a"}
+
+
+def clock(seconds: float, _position: object = None) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def timeline_figure(analysis: Analysis, *, width_in: float = 12.0):
+    """A matplotlib Figure of the analysis's timeline (None without one)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    timeline = analysis.timeline
+    if timeline is None:
+        return None
+    figure = Figure(figsize=(width_in, 3.2), dpi=110, layout="constrained")
+    axes = figure.add_subplot()
+    for kind, values in timeline.sides.items():
+        times = [timeline.start_s + (i + 0.5) * timeline.hop_s for i in range(len(values))]
+        axes.plot(times, values, color=COLOURS.get(kind, "#6b7280"), linewidth=1.1, label=kind)
+    by_detector = sorted(
+        analysis.highlights,
+        key=lambda h: h.score if h.heuristic_score is None else h.heuristic_score,
+        reverse=True,
+    )[: len(analysis.highlights)]
+    for rank, highlight in enumerate(analysis.highlights, start=1):
+        taste = highlight.heuristic_score is not None and highlight not in by_detector[:rank]
+        axes.axvspan(
+            highlight.start_s,
+            highlight.end_s,
+            color="#a855f7" if taste else "#facc15",
+            alpha=0.35,
+            linewidth=0,
+        )
+        axes.annotate(
+            str(rank),
+            (highlight.peak_s, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    axes.set_xlim(0, max(analysis.duration_s, 1.0))
+    axes.set_ylim(bottom=0)
+    axes.xaxis.set_major_formatter(FuncFormatter(clock))
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 3, 5, 6, 10]))
+    axes.set_ylabel("strength (× ordinary)")
+    axes.set_title(
+        f"{analysis.media.title}: highlights (yellow; purple where your taste moved one up)",
+        fontsize=10,
+        loc="left",
+        pad=16,
+    )
+    axes.legend(loc="upper right", fontsize=8, frameon=False, ncols=3)
+    axes.grid(axis="y", alpha=0.25)
+    return figure
+
+
+def write_timeline_png(analysis: Analysis, path: Path) -> Path:
+    """Draw the timeline into ``path`` (a .png), written atomically."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise InvalidInput(f"--plot writes a PNG: give a name ending in .png, got {path.name!r}")
+    figure = timeline_figure(analysis)
+    if figure is None:
+        raise InvalidInput("nothing to plot: the source gave no sound, picture or chat to read")
+    folder = path.absolute().parent
+    try:
+        fd, part = temp_file(folder, f".{path.stem}-", ".part.png")
+    except OSError as error:
+        raise KickclipError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            figure.savefig(handle, format="png")
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return path
