@@ -84,6 +84,7 @@ def test_analyze_and_generate(page, site) -> None:
     page.get_by_label("Stream URL or file path").fill(str(source))
     page.get_by_role("button", name="Analyze Stream").click()
     page.get_by_text(re.compile(r"\d+ highlights in")).wait_for()
+    page.locator("#timeline img, #timeline svg, #timeline canvas").first.wait_for()
     page.get_by_role("button", name="Generate Clips").click()
     page.get_by_text(re.compile(r"\d+ clips registered")).wait_for()
     if SHOOT:

@@ -153,6 +153,13 @@ def generate(
     return gallery, status
 
 
+def draw_timeline(kept: Any) -> Any:
+    """The analysis just run, as a picture: each side's strength, the highlights marked."""
+    from kickclip.plot import timeline_figure
+
+    return None if not kept else timeline_figure(kept[2])
+
+
 def cancel(request: gr.Request = None) -> str:  # type: ignore[assignment]
     if JOBS.cancel(session_of(request)):
         return "Cancelling…"
@@ -200,6 +207,7 @@ def build(settings: Settings) -> None:
         audio = gr.Dataframe(headers=COLUMNS, label="Audio highlights", interactive=False)
         video = gr.Dataframe(headers=COLUMNS, label="Video highlights", interactive=False)
         chat = gr.Dataframe(headers=COLUMNS, label="Chat highlights", interactive=False)
+    timeline = gr.Plot(label="The stream, side by side", elem_id="timeline")
     clips = gr.Gallery(label="New clips", columns=5, height="auto")
     inputs = [text, upload, duration, gap, top, quality, chat_file, chat_offset]
 
@@ -266,7 +274,7 @@ def build(settings: Settings) -> None:
         outputs=[audio, video, chat, status, analyzed],
         api_name="analyze",
         **media_job,
-    )
+    ).success(draw_timeline, inputs=analyzed, outputs=timeline, api_name=False)
     generate_button.click(
         on_generate,
         inputs=[*inputs, analyzed],
