@@ -83,6 +83,21 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def _say(text: str) -> None:
+    """One line on stdout, as written (paths and words are not Rich markup)."""
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _clip_ids(texts: list[str] | None) -> list[int]:
+    """Clip ids as typed; one that is not a number is a clip that does not exist."""
+    from kickclip.errors import ClipNotFound
+
+    for text in texts or ():
+        if not text.isdigit():
+            raise ClipNotFound(text)
+    return [int(text) for text in texts or ()]
+
+
 def _store(db: Path | str) -> ClipManager:
     from kickclip.store.clip_manager import ClipManager
 
@@ -992,15 +1007,12 @@ def transcribe(
     Times are seconds of the clip's source. Example: kickclip transcribe 7 8 --json
     """
     from kickclip import pipeline
-    from kickclip.errors import ClipNotFound, InvalidInput
+    from kickclip.errors import InvalidInput
 
     with user_errors():
         if every == bool(clip_ids):
             raise InvalidInput("name clip ids, or --all (not both)")
-        for clip_id in clip_ids or ():
-            if not clip_id.isdigit():
-                raise ClipNotFound(clip_id)
-        ids = None if every else [int(clip_id) for clip_id in clip_ids or ()]
+        ids = None if every else _clip_ids(clip_ids)
         with progress_bar(not as_json) as on_progress:
             heard = pipeline.transcribe(
                 _store(db), ids, speech_model=speech_model, on_progress=on_progress
@@ -1016,12 +1028,9 @@ def transcribe(
         )
         return
     for record, transcript in heard:
-        out.print(
+        _say(
             f"#{record.id} {_clock(record.start_time)}–{_clock(record.end_time)}: "
-            f"{transcript.text or '(no words heard)'}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
+            f"{transcript.text or '(no words heard)'}"
         )
 
 
@@ -1058,25 +1067,20 @@ def trim(
     Example: kickclip trim 7 --start -3 --end +5 · kickclip trim 7 --start 62.5 --end 95
     """
     from kickclip import pipeline
-    from kickclip.errors import ClipNotFound
 
     settings = _settings(locals())
     with user_errors():
-        if not clip_id.isdigit():
-            raise ClipNotFound(clip_id)
+        (number,) = _clip_ids([clip_id])
         with progress_bar(not as_json) as on_progress:
             record = pipeline.trim(
-                _store(db), int(clip_id), start, end, settings, on_progress=on_progress
+                _store(db), number, start, end, settings, on_progress=on_progress
             )
     if as_json:
         _print_json(record.to_json())
         return
-    out.print(
+    _say(
         f"Clip {record.id}: {_clock(record.start_time)}–{_clock(record.end_time)} "
-        f"({record.duration:.1f} s) in {record.filepath}",
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
+        f"({record.duration:.1f} s) in {record.filepath}"
     )
 
 
@@ -1135,15 +1139,12 @@ def export_clip(
     kickclip export-clip 7 --subtitles output_clips/exports/<name>.srt
     """
     from kickclip import pipeline
-    from kickclip.errors import ClipNotFound
     from kickclip.post.framing import rect_from_text
     from kickclip.post.render import PostOptions
 
     settings = _settings(locals())
     with user_errors():
-        for clip_id in clip_ids:
-            if not clip_id.isdigit():
-                raise ClipNotFound(clip_id)
+        ids = _clip_ids(clip_ids)
         options = PostOptions(
             aspect=aspect,
             layout=layout,
@@ -1154,7 +1155,7 @@ def export_clip(
         with progress_bar(not as_json) as on_progress:
             exports = pipeline.export_for_posting(
                 _store(db),
-                [int(clip_id) for clip_id in clip_ids],
+                ids,
                 options,
                 settings,
                 dest=dest,
@@ -1166,12 +1167,7 @@ def export_clip(
     for export in exports:
         r = export.rendered
         extra = f", captions {r.subtitles}" if r.subtitles else ""
-        out.print(
-            f"Clip {export.clip_id}: {r.filepath} ({r.width}×{r.height}, {r.layout}{extra})",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        _say(f"Clip {export.clip_id}: {r.filepath} ({r.width}×{r.height}, {r.layout}{extra})")
 
 
 @app.command()
@@ -1188,13 +1184,9 @@ def delete(
     Example: kickclip delete 7 8
     """
     from kickclip import pipeline
-    from kickclip.errors import ClipNotFound
 
     with user_errors():
-        for clip_id in clip_ids:
-            if not clip_id.isdigit():
-                raise ClipNotFound(clip_id)
-        deletion = pipeline.delete(_store(db), [int(clip_id) for clip_id in clip_ids], out_dir)
+        deletion = pipeline.delete(_store(db), _clip_ids(clip_ids), out_dir)
     out.print(
         f"Deleted {len(deletion.clips)} clip(s): {', '.join(str(r.id) for r in deletion.clips)}",
         highlight=False,
