@@ -210,7 +210,9 @@ def _cut_and_register(
         on_progress(0.7 + 0.3 * number / max(total, 1), f"cutting clip {number + 1} of {total}")
         # A clip this run already handed out is another moment's: never share one id.
         taken = [clip.clip_id for clip in clips]
-        stored = manager.find_overlapping(keys, highlight.start_s, highlight.end_s, exclude=taken)
+        stored = manager.find_overlapping(
+            keys, highlight.start_s, highlight.end_s, exclude=taken, peak=highlight.peak_s
+        )
         if stored is not None and not settings.force and Path(stored.filepath).is_file():
             clips.append(_reused(stored, highlight))
             continue

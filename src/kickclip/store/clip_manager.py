@@ -691,12 +691,17 @@ class ClipManager:
         end_time: float,
         *,
         exclude: Iterable[int] = (),
+        peak: float | None = None,
     ) -> ClipRecord | None:
         """A stored clip of one of ``sources`` whose span overlaps this one by more than half
-        of the shorter of the two (the most overlapping one), other than the ``exclude`` ids."""
+        of the shorter of the two (the most overlapping one), other than the ``exclude`` ids.
+        With ``peak`` (the moment's), a stored clip that holds the peak is the moment too: its
+        ends may have moved into pauses between words, or been trimmed."""
         try:
             with self.backend.read() as db:
                 row = _overlapping(db, sources, start_time, end_time, exclude)
+                if row is None and peak is not None:
+                    row = _overlapping(db, sources, peak, peak, exclude, holding=True)
         except self.backend.errors as error:
             raise StoreError(f"cannot read clip database {self._where(error)}") from None
         return None if row is None else self.get_clip(row["id"])
@@ -809,8 +814,11 @@ def _overlapping(
     start_time: float,
     end_time: float,
     exclude: Iterable[int] = (),
+    *,
+    holding: bool = False,
 ) -> Any | None:
-    """The row (id, span) of ``find_overlapping``, read on ``db``."""
+    """The row (id, span) of ``find_overlapping``, read on ``db``; with ``holding``, the
+    first stored clip whose span holds the instant ``start_time``."""
     excluded = {int(i) for i in exclude}
     names = sorted(set(sources))
     if not names:
@@ -818,9 +826,11 @@ def _overlapping(
     rows = db.execute(
         "SELECT id, start_time, end_time FROM clips "
         f"WHERE source_url IN ({', '.join('?' * len(names))}) "
-        "AND start_time < ? AND end_time > ?",
+        "AND start_time <= ? AND end_time >= ? ORDER BY id",
         (*names, float(end_time), float(start_time)),
     ).fetchall()
+    if holding:
+        return next((row for row in rows if row["id"] not in excluded), None)
     best, best_share = None, 0.5
     for row in rows:
         if row["id"] in excluded:
