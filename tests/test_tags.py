@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from conftest import Workspace, fill_store
 from kickclip.cli import app
+from kickclip.records import clock
 from kickclip.store.clip_manager import ClipManager
 from kickclip.store.exchange import export_clips, import_clips
 
@@ -99,8 +100,11 @@ def test_gallery_shows_and_filters_tags(tmp_path: Path) -> None:
     manager.tag_clip(ids[1], ["funny"])
 
     gallery, clips, tags = browse_tab.refresh_gallery(settings, "funny")
+    funny = manager.get_clip(ids[1])
     assert [caption for _, caption in gallery] == [
-        f"#{ids[1]} · unrated · score " + (f"{manager.get_clip(ids[1]).score:.2f} · funny")
+        f"#{ids[1]} · {Path(funny.source_url or funny.filename).name} · "
+        f"{clock(funny.start_time)}–{clock(funny.end_time)} · {funny.clip_type} · unrated · "
+        f"score {funny.score:.2f} · funny"
     ]
     assert len(clips["choices"]) == 1 and tags["choices"] == [browse_tab.ALL_TAGS, "funny"]
     gallery, _, tags = browse_tab.refresh_gallery(settings, browse_tab.ALL_TAGS)

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from kickclip.errors import KickclipError
 from kickclip.ingest.sources import redact
+from kickclip.records import clock
 from kickclip.settings import SETTING_BY_NAME
 
 if TYPE_CHECKING:
@@ -112,11 +113,6 @@ def _trainer(manager: ClipManager, models_dir: Path, user: str | None = None) ->
 
 def _stars(rating: int | None) -> str:
     return "" if rating is None else "★" * rating + "☆" * (5 - rating)
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def _print_json(data: Any) -> None:
@@ -227,7 +223,7 @@ def _highlight_table(rows: list[dict[str, Any]], *, with_files: bool) -> Table:
         table.add_row(
             str(rank),
             row["clip_type"],
-            f"{_clock(row['start'])}–{_clock(row['end'])}",
+            f"{clock(row['start'])}–{clock(row['end'])}",
             f"{row['score']:.2f}",
             row["reason"],
             *((str(row["id"]), Path(row["filepath"]).name) if with_files else ()),
@@ -303,7 +299,7 @@ def analyze(
     rows = result.to_json()["highlights"]
     if not rows:
         out.print(
-            f"Nothing stood out in {_clock(result.duration_s)} of {redact(source)}.",
+            f"Nothing stood out in {clock(result.duration_s)} of {redact(source)}.",
             highlight=False,
         )
         return
@@ -645,7 +641,7 @@ def clips(
         table.add_row(
             str(record.id),
             record.clip_type,
-            f"{_clock(record.start_time)}–{_clock(record.end_time)}",
+            f"{clock(record.start_time)}–{clock(record.end_time)}",
             f"{record.score:.2f}",
             _stars(record.rating),
             " ".join(record.tags),
@@ -1029,7 +1025,7 @@ def transcribe(
         return
     for record, transcript in heard:
         _say(
-            f"#{record.id} {_clock(record.start_time)}–{_clock(record.end_time)}: "
+            f"#{record.id} {clock(record.start_time)}–{clock(record.end_time)}: "
             f"{transcript.text or '(no words heard)'}"
         )
 
@@ -1079,7 +1075,7 @@ def trim(
         _print_json(record.to_json())
         return
     _say(
-        f"Clip {record.id}: {_clock(record.start_time)}–{_clock(record.end_time)} "
+        f"Clip {record.id}: {clock(record.start_time)}–{clock(record.end_time)} "
         f"({record.duration:.1f} s) in {record.filepath}"
     )
 

@@ -8,14 +8,9 @@ from pathlib import Path
 
 from kickclip.errors import InvalidInput, KickclipError
 from kickclip.fs import temp_file
-from kickclip.records import Analysis
+from kickclip.records import Analysis, clock
 
 COLOURS = {"audio": "#f97316", "video": "#2563eb", "chat": "#16a34a"}
-
-
-def clock(seconds: float, _position: object = None) -> str:
-    whole = round(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def timeline_figure(analysis: Analysis, *, width_in: float = 12.0):

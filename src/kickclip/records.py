@@ -20,6 +20,13 @@ CLIP_TYPES: tuple[ClipType, ...] = ("audio", "video", "chat")
 CHAT_KINDS = ("message", "system")  # system: raids, hosts, subscriptions, pinned notices
 
 
+def clock(seconds: float, *_: object) -> str:
+    """Seconds as the player shows them: ``1:02:03`` (whole seconds; extra arguments are
+    ignored, so it serves as a plot's tick formatter)."""
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """One line of chat (see ``kickclip.chat``)."""

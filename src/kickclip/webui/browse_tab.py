@@ -1,12 +1,16 @@
 """Browse & Download: the 50 newest clips (of a tag, if chosen) as a gallery; preview, tag,
 download, trim and export one for posting."""
 
+from __future__ import annotations
+
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from kickclip.errors import KickclipError
+from kickclip.records import clock
 from kickclip.settings import Settings
 from kickclip.webui.core import (
     as_login,
@@ -17,6 +21,9 @@ from kickclip.webui.core import (
     may_delete,
     store,
 )
+
+if TYPE_CHECKING:
+    from kickclip.store.clip_manager import ClipRecord
 
 ALL_TAGS = "(all clips)"
 
@@ -34,12 +41,7 @@ def refresh_gallery(
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     gallery = [
-        (
-            str(thumbnail),
-            f"#{c.id} · {'★' * (c.rating or 0) or 'unrated'} · score {c.score:.2f}"
-            + (f" · {' '.join(c.tags)}" if c.tags else "")
-            + (f" · “{said}”" if (said := _opening_words(c.transcript)) else ""),
-        )
+        (str(thumbnail), gallery_caption(c))
         for c in clips
         if (thumbnail := in_clips_folder(settings, c.thumbnail_path)) is not None
     ]
@@ -48,6 +50,17 @@ def refresh_gallery(
         gallery,
         gr.update(choices=[clip_label(c) for c in clips], value=None),
         gr.update(choices=tags, value=chosen if chosen in tags else ALL_TAGS),
+    )
+
+
+def gallery_caption(clip: ClipRecord) -> str:
+    """What tells one clip from the next: its source, span, type, stars, tags and words."""
+    source = Path(clip.source_url or clip.filename).name[:30]
+    return (
+        f"#{clip.id} · {source} · {clock(clip.start_time)}–{clock(clip.end_time)} · "
+        f"{clip.clip_type} · {'★' * (clip.rating or 0) or 'unrated'} · score {clip.score:.2f}"
+        + (f" · {' '.join(clip.tags)}" if clip.tags else "")
+        + (f" · “{said}”" if (said := _opening_words(clip.transcript)) else "")
     )
 
 

@@ -11,6 +11,7 @@ import gradio as gr
 
 from kickclip.errors import Cancelled, KickclipError
 from kickclip.learn.trainer import RatingBasedTrainer
+from kickclip.records import clock
 from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager, ClipRecord
 
@@ -130,7 +131,7 @@ def may_delete(request: gr.Request | None, per_user: bool, admins: tuple[str, ..
 def clip_label(clip: ClipRecord) -> str:
     source = Path(clip.source_url or clip.filename).name[:30]
     return (
-        f"#{clip.id} · {source} · {clip.start_time:.0f}-{clip.end_time:.0f} s · "
+        f"#{clip.id} · {source} · {clock(clip.start_time)}–{clock(clip.end_time)} · "
         f"{clip.clip_type} · score {clip.score:.2f}"
     )
 
