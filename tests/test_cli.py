@@ -93,6 +93,25 @@ def test_export_import_cleanup(workspace: Workspace, tmp_path_factory) -> None:
     assert json.loads(run("clips", "--json").stdout) == []
 
 
+def test_an_import_that_makes_training_due_trains(workspace: Workspace, tmp_path_factory) -> None:
+    """Ratings brought in by import count like ratings given: 12 of them start the model
+    (before, stats said "0 more ratings needed" and nothing trained)."""
+    fill_store(workspace.db, 12, rated=12)
+    assert "Exported 12 clips" in run("export", "all.json").stdout
+    other = tmp_path_factory.mktemp("fresh")
+    result = run(
+        "import", "all.json", "--db", str(other / "clips.db"), "--models-dir", str(other / "m")
+    )
+    assert result.exit_code == 0, result.output
+    assert "Model trained on 12 ratings" in result.stdout
+    stats = run("stats", "--db", str(other / "clips.db"), "--models-dir", str(other / "m"))
+    assert "not trained yet" not in stats.stdout
+    again = run(
+        "import", "all.json", "--db", str(other / "clips.db"), "--models-dir", str(other / "m")
+    )
+    assert "0 added" in again.stdout and "Model trained" not in again.stdout
+
+
 def test_flag_beats_env_var(workspace: Workspace, tmp_path_factory) -> None:
     fill_store(workspace.db, 2)
     other = tmp_path_factory.mktemp("flag") / "flag.db"

@@ -972,18 +972,29 @@ def export_(
 def import_(
     file: Annotated[Path, typer.Argument(help="A .csv or .json file from `kickclip export`.")],
     db: DbOption = SETTING_BY_NAME["db"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
 ) -> None:
-    """Merge an export into this database; clips already here are not duplicated."""
+    """Merge an export into this database; clips already here are not duplicated. When the
+    ratings now there make training due (10 to start, then every 5 new), the model trains."""
     from kickclip import pipeline
 
     with user_errors():
-        summary = pipeline.import_clips(_store(db), file)
+        manager = _store(db)
+        summary = pipeline.import_clips(manager, file)
     others = f", {summary.user_ratings} named users' ratings taken" if summary.user_ratings else ""
     out.print(
         f"Imported {file}: {summary.added} added, {summary.rated} ratings filled in, "
         f"{summary.skipped} already present{others}",
         highlight=False,
     )
+    if summary.added or summary.rated or summary.user_ratings:
+        trainer = _trainer(manager, models_dir)
+        trained, error = pipeline.retrain_if_due(trainer)
+        if trained:
+            rated = trainer.get_training_progress()["rated_clips"]
+            out.print(f"Model trained on {rated} ratings.", highlight=False)
+        elif error:
+            err.print(f"Warning: training after the import failed: {error}", markup=False)
 
 
 @app.command()
