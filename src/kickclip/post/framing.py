@@ -9,6 +9,7 @@ starting afresh at every cut. The layouts draw one output frame from one source 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,14 +268,15 @@ def check_inside(rect: Rect, width: int, height: int) -> Rect:
     return rect
 
 
-class Layout:
+class Layout(ABC):
     """Draws one output frame (``size``, RGB) from one source frame at time ``t``."""
 
     def __init__(self, size: tuple[int, int]) -> None:
         self.size = size
 
-    def draw(self, rgb: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def draw(self, rgb: np.ndarray, t: float) -> np.ndarray:
+        """The output frame for source frame ``rgb`` shown at ``t`` s into the clip."""
 
 
 class Fit(Layout):
