@@ -161,3 +161,61 @@ def test_a_moved_source_says_so_and_shrinking_still_works(
     assert "cannot grow" in result.stderr and "not found" in result.stderr
     assert workspace.unchanged()
     assert run("trim", str(clip["id"]), "--start", "+1").exit_code == 0
+
+
+def test_clips_follow_the_users_trims_on_the_next_stream(workspace: Workspace) -> None:
+    """Three clips made 5 s longer after their end: the next stream's clips (another file, other
+    moments) end 5 s later than the detector puts them, and say so; a store without trims
+    leaves the detector's windows alone."""
+    first = make_media(
+        workspace.root / "first.mp4", duration_s=100, bursts=[(20, 21.5), (50, 51.5), (80, 81.5)]
+    )
+    made = run(
+        "generate",
+        str(first),
+        "--clip-duration",
+        "6",
+        "--top",
+        "3",
+        "--min-gap",
+        "10",
+        "--no-words",
+        "--json",
+    )
+    assert made.exit_code == 0, made.output
+    for clip in json.loads(made.stdout)["highlights"]:
+        assert run("trim", str(clip["id"]), "--end", "+5").exit_code == 0
+
+    second = make_media(
+        workspace.root / "second.mp4", duration_s=90, bursts=[(30, 31), (65, 66.5)], seed=3
+    )
+
+    def windows(db: Path) -> tuple[list[tuple[float, float]], str]:
+        result = CliRunner().invoke(
+            app,
+            [
+                "analyze",
+                str(second),
+                "--clip-duration",
+                "6",
+                "--top",
+                "2",
+                "--min-gap",
+                "10",
+                "--json",
+                "--db",
+                str(db),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        spans = sorted((h["start"], h["end"]) for h in json.loads(result.stdout)["highlights"])
+        return spans, result.stderr
+
+    detected, quiet = windows(workspace.root / "fresh.db")
+    habit, told = windows(workspace.db)
+    assert "trim" not in quiet
+    assert "end 5 s later than detected, as you trimmed 3 clips" in told
+    assert len(habit) == len(detected) == 2
+    for (start, end), (detected_start, detected_end) in zip(habit, detected, strict=True):
+        assert start == pytest.approx(detected_start, abs=1e-6)
+        assert end == pytest.approx(detected_end + 5, abs=1e-6)

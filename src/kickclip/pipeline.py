@@ -32,6 +32,7 @@ from kickclip.settings import DEFAULT_SETTINGS, Settings
 if TYPE_CHECKING:
     from kickclip.explain import Explanation
     from kickclip.housekeeping import CleanupReport, Deletion
+    from kickclip.learn.span import SpanHabit
     from kickclip.learn.trainer import RatingBasedTrainer
     from kickclip.post.render import PostOptions, Rendered
     from kickclip.store.clip_manager import ClipManager, ClipRecord
@@ -98,13 +99,29 @@ def analyze(
             candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_gate")
         )
     highlights = choose(candidates, settings.top)
+    warnings = features.warnings
+    habit = _span_habit(settings)
+    if habit is not None and highlights:
+        highlights = [habit.apply(h, features.duration_s) for h in highlights]
+        warnings = (*warnings, habit.describe())
     return Analysis(
         media=media,
         duration_s=features.duration_s,
         highlights=tuple(highlights),
-        warnings=features.warnings,
+        warnings=warnings,
         timeline=timeline(features),
     )
+
+
+def _span_habit(settings: Settings) -> SpanHabit | None:
+    """How the user's trims say clips should start and end (an existing store only)."""
+    from kickclip.learn.span import span_habit
+    from kickclip.store.backends import is_postgres_url
+    from kickclip.store.clip_manager import ClipManager
+
+    if not (is_postgres_url(settings.db) or Path(settings.db).is_file()):
+        return None
+    return span_habit(ClipManager(settings.db).span_edits())
 
 
 def source_keys(source: str) -> tuple[str, ...]:

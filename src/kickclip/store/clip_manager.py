@@ -498,6 +498,14 @@ class ClipManager:
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
+    def span_edits(self) -> list[tuple[float, float, float, float]]:
+        """(detected start, detected end, start, end) of every clip the user trimmed."""
+        rows = self._read(
+            "SELECT e.detected_start, e.detected_end, c.start_time, c.end_time "
+            "FROM clip_edits e JOIN clips c ON c.id = e.clip_id ORDER BY e.clip_id"
+        )
+        return [tuple(float(v) for v in row) for row in rows]  # type: ignore[misc]
+
     def transcript(self, clip_id: int) -> Transcript | None:
         """The words heard in the clip, with their times; None if it was never heard."""
         rows = self._read(
