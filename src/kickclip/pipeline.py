@@ -32,6 +32,7 @@ from kickclip.settings import DEFAULT_SETTINGS, Settings
 if TYPE_CHECKING:
     from kickclip.explain import Explanation
     from kickclip.housekeeping import CleanupReport, Deletion
+    from kickclip.learn.model import HighlightModel
     from kickclip.learn.span import SpanHabit
     from kickclip.learn.trainer import RatingBasedTrainer
     from kickclip.post.render import PostOptions, Rendered
@@ -94,12 +95,15 @@ def analyze(
     key = read_model_key(settings.db)
     models = (load_model(folder, key) for folder in taste_dirs(settings.models_dir, settings.user))
     model = next((model for model in models if model is not None), None)
+    warnings = features.warnings
+    if model is not None and getattr(model, "uses_words", False):
+        candidates, note = _hear_candidates(candidates, media, model, settings, on_progress)
+        warnings = (*warnings, note) if note else warnings
     if model is not None:
         candidates = blend(
             candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_gate")
         )
     highlights = choose(candidates, settings.top)
-    warnings = features.warnings
     habit = _span_habit(settings)
     if habit is not None and highlights:
         highlights = [habit.apply(h, features.duration_s) for h in highlights]
@@ -111,6 +115,38 @@ def analyze(
         warnings=warnings,
         timeline=timeline(features),
     )
+
+
+def _hear_candidates(
+    candidates: list[Highlight],
+    media: MediaInfo,
+    model: HighlightModel,
+    settings: Settings,
+    on_progress: ProgressCallback,
+) -> tuple[list[Highlight], str | None]:
+    """Each candidate with what was said in it, for a taste that learned from words (about
+    2 s a candidate); without the speech extra, as they are, and a line saying so."""
+    from kickclip.learn.said import said_features
+    from kickclip.words.boundaries import Loudness
+    from kickclip.words.speech import SAMPLE_RATE_HZ, listen
+
+    if not settings.words:  # --no-words: nothing is heard, the candidates neither
+        return candidates, None
+    ear, missing = _ear(settings)
+    if ear is None:
+        return candidates, f"your taste learned from words, ranked without them: {missing}"
+    heard = []
+    for number, highlight in enumerate(candidates):
+        on_progress(1.0, f"hearing candidate {number + 1} of {len(candidates)} (your taste)")
+        samples = listen(media, highlight.start_s, highlight.end_s)
+        loudness = Loudness(samples, highlight.start_s, SAMPLE_RATE_HZ)
+        words = loudness.tighten(ear.hear(samples, highlight.start_s))
+        text = Transcript(ear.name, words).within(highlight.start_s, highlight.end_s).text
+        said = said_features(text, highlight.end_s - highlight.start_s)
+        heard.append(
+            replace(highlight, features=model.with_words({**highlight.features, **said}, text))
+        )
+    return heard, None
 
 
 def _span_habit(settings: Settings) -> SpanHabit | None:

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from kickclip.learn.said import is_said
+
 # What carries over to the next stream: how a moment rises above its own surroundings (z,
 # rise in natural units, each side's calibrated strength) and levels ranked within their own
 # stream (_pct). Absolute levels and baselines describe the room, not the moment: a taste
@@ -14,11 +16,14 @@ import numpy as np
 TRANSFERABLE_SUFFIXES = ("_z_max", "_z_mean", "_rise_max", "_strength", "_pct")
 NOT_EVIDENCE = frozenset({"peak_strength"})  # the leading side's raw strength: uncalibrated
 ALSO_EVIDENCE = frozenset({"detector_score"})  # calibrated on every side and stream
+# and what was said (``said_``): rates and shares, whatever the room.
 
 
 def transferable(name: str) -> bool:
-    return name in ALSO_EVIDENCE or (
-        name.endswith(TRANSFERABLE_SUFFIXES) and name not in NOT_EVIDENCE
+    return (
+        name in ALSO_EVIDENCE
+        or is_said(name)
+        or (name.endswith(TRANSFERABLE_SUFFIXES) and name not in NOT_EVIDENCE)
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from kickclip.learn.dataset import feature_names_from, targets, to_matrix
+from kickclip.learn.said import LIKED, MIN_HEARD, Vocabulary, is_said
 from kickclip.records import CLIP_TYPES
 
 SHARED = "shared"
@@ -199,11 +200,30 @@ class HighlightModel:
         clip_types: Sequence[str],
         ratings: Sequence[int],
         sample_weight: Sequence[float] | None = None,
+        texts: Sequence[str | None] | None = None,
     ) -> HighlightModel:
-        """Learn from rated clips; ``sample_weight`` is each rating's confidence in (0, 1]."""
+        """Learn from rated clips; ``sample_weight`` is each rating's confidence in (0, 1].
+
+        ``texts``: the words heard in each clip (None: not heard). With MIN_HEARD heard, the
+        model also learns from what was said (the ``said_`` features, and ``said_liked``
+        from a vocabulary of the words liked clips share, each rated clip scored without its
+        own words); without, it ignores them. ``predict`` then wants ``said_liked`` in the
+        features: ``with_words`` adds it."""
         if not len(features) == len(clip_types) == len(ratings) or not features:
             raise ValueError("features, clip_types and ratings must be equally long, not empty")
+        if texts is not None and len(texts) != len(features):
+            raise ValueError("texts must hold one text (or None) per rating")
         weight = self._weights(sample_weight, len(ratings))
+        raw = features
+        heard = texts is not None and sum(t is not None for t in texts) >= MIN_HEARD
+        self.vocabulary_ = Vocabulary(texts, ratings) if heard else None  # type: ignore[arg-type]
+        if self.vocabulary_ is not None:
+            features = [
+                {**f, LIKED: self.vocabulary_.score(text, own_stars=stars)}
+                for f, text, stars in zip(features, texts, ratings, strict=True)  # type: ignore[arg-type]
+            ]
+        else:
+            features = [{k: v for k, v in f.items() if not is_said(k)} for f in features]
         self.feature_names_ = feature_names_from(features)
         y = targets(ratings)
         # A candidate unlike anything rated gets no more extreme a prediction than the
@@ -228,8 +248,21 @@ class HighlightModel:
                 )
                 model = self._estimator(int(mask.sum()))
                 self.models_[kind] = self._fit_one(model, x, y[mask], weight[mask])
-        self.metrics_ = self._cross_validate(features, clip_types, ratings, weight)
+        self.metrics_ = self._cross_validate(
+            raw, clip_types, ratings, weight, texts if heard else None
+        )
         return self
+
+    @property
+    def uses_words(self) -> bool:
+        return getattr(self, "vocabulary_", None) is not None
+
+    def with_words(self, features: Mapping[str, float], text: str | None) -> dict[str, float]:
+        """A candidate's features with ``said_liked`` for this model's vocabulary."""
+        vocabulary = getattr(self, "vocabulary_", None)
+        if vocabulary is None:
+            return dict(features)
+        return {**features, LIKED: vocabulary.score(text)}
 
     @staticmethod
     def _weights(sample_weight: Sequence[float] | None, n: int) -> np.ndarray:
@@ -282,7 +315,7 @@ class HighlightModel:
         }
 
     # --- honest metrics ----------------------------------------------------------------------
-    def _cross_validate(self, features, clip_types, ratings, weight) -> dict[str, Any]:
+    def _cross_validate(self, features, clip_types, ratings, weight, texts) -> dict[str, Any]:
         from scipy.stats import spearmanr
         from sklearn.model_selection import KFold
 
@@ -310,10 +343,13 @@ class HighlightModel:
                 [clip_types[i] for i in train],
                 stars[train],
                 sample_weight=weight[train],
+                texts=None if texts is None else [texts[i] for i in train],
             )
-            predicted[test] = fold.predict(
-                [features[i] for i in test], [clip_types[i] for i in test]
-            )
+            # The held-out clips' words are scored by the fold's own vocabulary.
+            held_out = [
+                fold.with_words(features[i], None if texts is None else texts[i]) for i in test
+            ]
+            predicted[test] = fold.predict(held_out, [clip_types[i] for i in test])
         predicted_stars = 1 + 4 * predicted
 
         def scored(mask: np.ndarray) -> tuple[float, float | None]:

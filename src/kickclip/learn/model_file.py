@@ -2,9 +2,10 @@
 
 The file holds the fitted models, the training data and the metrics in ``skops.io``'s format:
 plain data (JSON and numpy arrays) read back into objects of an explicit list of trusted
-types (``TRUSTED_TYPES``: our two model classes, scikit-learn's tree predictor and what
-skops trusts of numpy and scikit-learn by default). A file naming any other type is refused,
-so whoever can write the file, or read the clip database, still cannot make it run code.
+types (``TRUSTED_TYPES``: our two model classes, the vocabulary of liked words, scikit-learn's
+tree predictor and what skops trusts of numpy and scikit-learn by default). A file naming any
+other type is refused, so whoever can write the file, or read the clip database, still cannot
+make it run code.
 Older files were pickles: they are never unpickled, and retrained from the ratings once.
 
 The file starts with an HMAC-SHA256 of its body, keyed by a secret kept in the clip database
@@ -56,6 +57,7 @@ PICKLED_MAGIC = b"kickclip-model/2\n"  # a pickle (formats 2 and 3): retrained, 
 TRUSTED_TYPES = [
     "kickclip.learn.model.HighlightModel",
     "kickclip.learn.model.RidgeBoost",
+    "kickclip.learn.said.Vocabulary",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]

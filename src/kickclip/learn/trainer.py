@@ -30,12 +30,14 @@ from kickclip.learn.model_file import (
     load_version,
     save_model,
 )
+from kickclip.learn.said import MIN_HEARD, said_features
 from kickclip.store.clip_manager import ClipManager, ClipRecord, utc_now, validate_user
 
 if TYPE_CHECKING:
     from kickclip.learn.model import HighlightModel
 
 log = logging.getLogger(__name__)
+WORDS_MARGIN = 0.03  # how much better (Spearman) the words must rank the ratings to be used
 
 
 SHARED = "shared"
@@ -144,11 +146,17 @@ class RatingBasedTrainer:
         if len(clips) < max(needed, 2):
             log.info("not training: %d rated clips, %d needed", len(clips), needed)
             return False
-        features = [clip.features for clip in clips]
+        features = [_with_said(clip) for clip in clips]
         clip_types = [clip.clip_type for clip in clips]
         ratings = [int(clip.rating) for clip in clips]
         weights = [clip.weight for clip in clips]  # a rating given "not sure" counts less
         model = HighlightModel().fit(features, clip_types, ratings, sample_weight=weights)
+        texts = [clip.transcript for clip in clips]
+        if (
+            model.metrics_.get("cv_spearman") is not None
+            and sum(text is not None for text in texts) >= MIN_HEARD
+        ):
+            model = _better_with_words(model, features, clip_types, ratings, weights, texts)
         save_model(
             model,
             models_dir,
@@ -288,3 +296,37 @@ class RatingBasedTrainer:
         a, b = scored[version_a], scored[version_b]
         better = None if a["mae"] == b["mae"] else (version_a if a["mae"] < b["mae"] else version_b)
         return {"n_ratings": len(fresh), "a": a, "b": b, "better": better}
+
+
+def _with_said(clip: ClipRecord) -> dict[str, float]:
+    """A rated clip's features, with what was said in it when its words were heard."""
+    if clip.transcript is None:
+        return dict(clip.features)
+    return {**clip.features, **said_features(clip.transcript, clip.duration)}
+
+
+def _better_with_words(
+    plain: HighlightModel,
+    features: list[dict[str, float]],
+    clip_types: list[str],
+    ratings: list[int],
+    weights: list[float],
+    texts: list[str | None],
+) -> HighlightModel:
+    """The model that also learns from the words when, cross-validated, it ranks the ratings
+    WORDS_MARGIN better than the one without: ranking by words means hearing every candidate
+    of the next stream first (about 2 s each), a cost worth paying only for a taste in them."""
+    from kickclip.learn.model import HighlightModel
+
+    worded = HighlightModel().fit(features, clip_types, ratings, sample_weight=weights, texts=texts)
+    with_words = worded.metrics_.get("cv_spearman")
+    without = plain.metrics_["cv_spearman"]
+    chosen = worded if with_words is not None and with_words >= without + WORDS_MARGIN else plain
+    chosen.metrics_["words"] = {
+        "heard": sum(text is not None for text in texts),
+        "used": chosen is worded,
+        "cv_spearman_with": with_words,
+        "cv_spearman_without": without,
+        "liked_words": worded.vocabulary_.liked_words()[:20] if worded.vocabulary_ else [],
+    }
+    return chosen
