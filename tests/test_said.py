@@ -3,6 +3,7 @@ user's liked clips share; learned from only when the words rank the ratings bett
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -131,3 +132,72 @@ def test_words_that_do_not_rank_the_ratings_better_are_not_learned_from(tmp_path
     assert not model.metrics_["words"]["used"]
     assert not model.uses_words
     assert not any(name.startswith("said_") for name in model.feature_names_)
+
+
+LIKED_SAID = [
+    "my fellow americans, what a country!",
+    "fellow americans, this country is something!",
+    "americans! the country is watching, my fellow friends!",
+]
+
+
+def test_a_taste_for_words_ranks_the_next_streams_candidates_by_what_is_heard(
+    tmp_path: Path,
+) -> None:
+    """Rated clips liked for talk of "fellow americans" and "country": on a stream where JFK
+    says those words under two louder bursts of noise, the detector alone picks a burst; the
+    taste hears every candidate and picks the speech."""
+    pytest.importorskip("faster_whisper", reason="the speech extra is installed by .ci/run")
+    from typer.testing import CliRunner
+
+    from kickclip.cli import app
+    from media import jfk_stream
+
+    rng = np.random.default_rng(1)
+    manager = ClipManager(tmp_path / "clips.db")
+    for i in range(30):
+        liked = i % 3 == 0
+        start = 40.0 * i
+        features = {"audio_z_max": float(rng.normal()), "detector_score": float(rng.random())}
+        clip_id = manager.register_clip(
+            tmp_path / f"c{i}.mp4", start, start + 8, 0.5, "audio", features, "a.mp4"
+        )
+        text = " ".join([str(rng.choice(TALK_A)), LIKED_SAID[i % 3] if liked else ""])
+        manager.set_transcript(clip_id, as_transcript(text.strip(), start, start + 8))
+        manager.rate_clip(clip_id, 5 if liked else int(rng.choice([1, 2])))
+    trainer = RatingBasedTrainer(manager, tmp_path / "models")
+    assert trainer.train_from_ratings() and trainer.model.uses_words
+
+    stream = jfk_stream(
+        tmp_path / "next.mp4", duration_s=90, speech_at_s=12, noise=[(45, 46.5), (70, 71.5)]
+    )
+
+    def top(db: Path) -> dict:
+        result = CliRunner().invoke(
+            app,
+            [
+                "analyze",
+                str(stream),
+                "--clip-duration",
+                "8",
+                "--top",
+                "1",
+                "--min-gap",
+                "10",
+                "--json",
+                "--db",
+                str(db),
+                "--models-dir",
+                str(tmp_path / "models"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        (best,) = json.loads(result.stdout)["highlights"]
+        return best
+
+    detector = top(tmp_path / "fresh.db")
+    taste = top(tmp_path / "clips.db")
+    assert detector["start"] >= 40  # a burst of noise
+    assert taste["start"] < 23 and taste["end"] > 12  # JFK speaking
+    assert taste["features"]["said_liked"] > 0.3
+    assert taste["features"]["said_rate"] > 1.0

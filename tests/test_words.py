@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -23,10 +21,10 @@ from conftest import Workspace
 from kickclip.cli import app
 from kickclip.store.clip_manager import ClipManager
 from kickclip.words import speech
+from media import JFK, jfk_stream
 
 pytest.importorskip("faster_whisper", reason="the speech extra is installed by .ci/run")
 
-JFK = Path(__file__).parent / "data" / "jfk.m4a"
 JFK_TEXT = (
     "and so my fellow americans ask not what your country can do for you "
     "ask what you can do for your country"
@@ -58,37 +56,6 @@ def _tokens(text: str) -> list[str]:
 def decode(path: Path | str) -> np.ndarray:
     """A file's audio, 16 kHz mono float32 (from its first sample)."""
     return speech.read_audio(str(path), 0.0, 10_000.0)
-
-
-def jfk_stream(path: Path, *, duration_s: float = 36.0) -> Path:
-    """Pictures that change slowly, a quiet room, and the speech at SPEECH_AT_S (the loudest
-    thing in it: the detector's moment), 15 fps with a keyframe every 2 s."""
-    rng = np.random.default_rng(3)
-    voice = decode(JFK)
-    audio = (rng.standard_normal(int(duration_s * RATE)) * 0.002).astype(np.float32)
-    at = int(SPEECH_AT_S * RATE)
-    audio[at : at + len(voice)] += voice
-    fps = 15
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=fps)
-        video.width, video.height, video.pix_fmt = 160, 96, "yuv420p"
-        video.codec_context.gop_size = 2 * fps
-        video.options = {"preset": "ultrafast", "bf": "0", "sc_threshold": "0"}
-        sound = out.add_stream("aac", rate=RATE)
-        sound.layout = "mono"
-        for n in range(int(duration_s * fps)):
-            picture = np.full((96, 160, 3), 40 + (n // 30) % 4 * 20, dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = n
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
-        for n, first in enumerate(range(0, len(audio), 1024)):
-            chunk = audio[first : first + 1024].reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = RATE, n * 1024, Fraction(1, RATE)
-            out.mux(sound.encode(frame))
-        out.mux(sound.encode(None))
-    return path
 
 
 def loudness_db(samples: np.ndarray, at_s: float, half_s: float = 0.03) -> float:
