@@ -269,9 +269,16 @@ def test_trim_and_export_in_the_browser(page, site) -> None:
     page.get_by_role("option", name=re.compile(rf"^#{clip_id} ")).click()
     page.locator("#trim-panel").get_by_text("Trim").first.click()
     page.get_by_text(re.compile(rf"Clip #{clip_id}: 0.00-{DURATION_S:.2f} s")).wait_for()
+    strip = page.locator("#trim-strip img")
+    strip.wait_for()
+    whole = strip.get_attribute("src")
     end = page.locator("#trim-end input[type=number]")
     end.fill("4")
     end.press("Enter")
+    # The strip follows the sliders before the trim is applied.
+    page.wait_for_function(
+        "(before) => document.querySelector('#trim-strip img')?.src !== before", arg=whole
+    )
     page.get_by_role("button", name="Apply Trim").click()
     page.get_by_text(re.compile(rf"Clip #{clip_id} is now 0.00-4.00 s")).wait_for()
     trimmed = manager.get_clip(clip_id)

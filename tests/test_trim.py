@@ -219,3 +219,39 @@ def test_clips_follow_the_users_trims_on_the_next_stream(workspace: Workspace) -
     for (start, end), (detected_start, detected_end) in zip(habit, detected, strict=True):
         assert start == pytest.approx(detected_start, abs=1e-6)
         assert end == pytest.approx(detected_end + 5, abs=1e-6)
+
+
+def test_the_strip_shows_what_a_trim_can_reach_and_lights_what_it_keeps(
+    workspace: Workspace, stream: Path
+) -> None:
+    """The keyframes from 30 s before the clip to 30 s after it (as far as the source goes);
+    the strip drawn from them is lit inside the chosen span only; a clip whose source moved
+    away shows its own span."""
+    import numpy as np
+
+    from kickclip import pipeline
+    from kickclip.webui.browse_tab import STRIP_TILES, draw_strip
+
+    clip = generate_one(str(stream))
+    manager = ClipManager(workspace.db)
+    record = manager.get_clip(clip["id"])
+    low, high, frames = pipeline.filmstrip(manager, record.id, 30.0)
+    assert (low, high) == (pytest.approx(max(0, record.start_time - 30)), pytest.approx(40.0))
+    times = [t for t, _ in frames]
+    assert times == sorted(times) and times[0] <= low + 2 and times[-1] >= high - 2.5
+    assert len(frames) >= 15  # a keyframe every 2 s over 40 s
+    assert all(picture.shape[1] == 160 for _, picture in frames)
+
+    picture = draw_strip((low, high, frames), 20.0, 30.0)
+    assert picture.shape[1] == STRIP_TILES * 160
+    x = picture.shape[1]
+    lit, dim = picture[:, int(x * 0.6)], picture[:, int(x * 0.2)]
+    full = draw_strip((low, high, frames), low, high)
+    assert lit.mean() == pytest.approx(full[:, int(x * 0.6)].mean(), abs=1)
+    assert dim.mean() < 0.5 * full[:, int(x * 0.2)].mean() + 1
+
+    stream.rename(stream.with_name("moved.mp4"))
+    low, high, frames = pipeline.filmstrip(manager, record.id, 30.0)
+    assert (low, high) == (pytest.approx(record.start_time), pytest.approx(record.end_time))
+    assert frames and all(low - 2 <= t <= high for t, _ in frames)
+    assert isinstance(frames[0][1], np.ndarray)

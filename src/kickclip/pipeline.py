@@ -14,7 +14,7 @@ import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kickclip.errors import CutError, KickclipError, StoreError
 from kickclip.progress import ProgressCallback, no_progress, scaled
@@ -589,6 +589,33 @@ def trim(
     _remove_unless(files_of(record), files_of(updated))
     on_progress(1.0, "done")
     return updated
+
+
+STRIP_WIDTH = 160
+
+
+def filmstrip(
+    manager: ClipManager, clip_id: int, reach_s: float, settings: Settings = DEFAULT_SETTINGS
+) -> tuple[float, float, list[tuple[float, Any]]]:
+    """What a trim can reach: the span ``reach_s`` around the clip and the keyframes in it
+    ((seconds of the source, small RGB picture)), read from the source; only the clip's own
+    when its source is gone (a live stream's past, a file moved away)."""
+    from kickclip.errors import SourceError
+    from kickclip.ingest import open_source
+    from kickclip.ingest.probe import keyframes_between
+
+    record = manager.get_clip(clip_id)
+    low, high = max(0.0, record.start_time - reach_s), record.end_time + reach_s
+    try:
+        if not record.source_url:
+            raise SourceError(f"clip {record.id} does not name its source")
+        media = open_source(record.source_url, settings, record=False)
+        high = min(high, media.duration_s or high)
+    except SourceError:
+        media = open_source(record.filepath, settings, record=False)
+        media = replace(media, start_s=media.start_s - record.start_time)
+        low, high = record.start_time, record.end_time
+    return low, high, keyframes_between(media, low, high, STRIP_WIDTH)
 
 
 MAX_CLIP_S = 600.0

@@ -6,7 +6,7 @@ import errno
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kickclip.errors import (
     NoMediaStreams,
@@ -29,6 +29,10 @@ from kickclip.ingest.sources import (
 # (file:, concat:, subfile:) or open other sockets (udp, rtp from an SDP).
 LOCAL_PROTOCOLS = "file"
 REMOTE_PROTOCOLS = "http,https,tls,tcp,crypto,httpproxy"
+
+
+if TYPE_CHECKING:
+    from kickclip.records import MediaInfo
 
 
 def is_remote(url: str) -> bool:
@@ -202,3 +206,37 @@ def pick_stream(streams: Any) -> Any:
             usable, key=lambda s: (s.codec_context.width or 0) * (s.codec_context.height or 0)
         )
     return usable[0]
+
+
+def keyframes_between(
+    media: MediaInfo, start_s: float, end_s: float, width: int
+) -> list[tuple[float, Any]]:
+    """(seconds of the source, RGB picture ``width`` wide) of each keyframe in [start_s,
+    end_s] of ``media``'s cut rendition: a strip of the stream for the eye, for the price of
+    decoding one frame in a GOP (a remote VOD fetches the segments of the span only)."""
+    import av
+
+    pictures: list[tuple[float, Any]] = []
+    with open_media(media.cut_url, media.http_headers, allow_private=media.allow_private) as src:
+        video = pick_stream(src.streams.video)
+        if video is None:
+            return pictures
+        video.codec_context.skip_frame = "NONKEY"
+        at = media.start_s + max(start_s, 0.0)
+        if at > (src.start_time or 0) / av.time_base:
+            src.seek(int(at / video.time_base), stream=video, backward=True)
+        try:
+            for packet in demux(src, video):
+                for frame in packet.decode():
+                    if frame.time is None:
+                        continue
+                    t = float(frame.time) - media.start_s
+                    if t > end_s:
+                        return pictures
+                    if t >= start_s - 2.0:  # the keyframe just before the span shows its start
+                        height = max(2, round(frame.height * width / frame.width / 2) * 2)
+                        picture = frame.reformat(width=width, height=height, format="rgb24")
+                        pictures.append((max(t, start_s), picture.to_ndarray()))
+        except (av.error.FFmpegError, ValueError):
+            pass  # damaged from here on: the strip shows what came before
+    return pictures

@@ -143,7 +143,7 @@ class CaptionPainter:
         self.width, self.height = size
         self.centre_y = round(band_centre * self.height)
         self.font_px = max(24, round(self.width * 0.075))
-        self._cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, int, int]] = {}
+        self._cache: dict[tuple[int, int], _Stamp] = {}
 
     def cue_at(self, t: float) -> int | None:
         for i, cue in enumerate(self.cues):
@@ -160,15 +160,9 @@ class CaptionPainter:
         if key not in self._cache:
             self._cache = {k: v for k, v in self._cache.items() if k[0] >= index - 1}
             self._cache[key] = self._render(self.cues[index], spoken)
-        colour, alpha, x, y = self._cache[key]
-        h, w = alpha.shape
-        region = frame[y : y + h, x : x + w]
-        a = alpha[: region.shape[0], : region.shape[1], None]
-        region[:] = (colour[: region.shape[0], : region.shape[1]] * a + region * (1 - a)).astype(
-            np.uint8
-        )
+        self._cache[key].onto(frame)
 
-    def _render(self, cue: Cue, spoken: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    def _render(self, cue: Cue, spoken: int) -> _Stamp:
         from PIL import Image, ImageDraw
 
         size = self.font_px
@@ -196,11 +190,34 @@ class CaptionPainter:
                 stroke_fill=OUTLINE,
             )
             x += length + gap
-        pixels = np.asarray(image)
-        alpha = pixels[..., 3].astype(np.float32) / 255.0
         left = max((self.width - box_w) // 2, 0)
         top = min(max(self.centre_y - box_h // 2, 0), max(self.height - box_h, 0))
-        return pixels[..., :3].astype(np.float32), alpha, left, top
+        return _Stamp(np.asarray(image)[: self.height - top, : self.width - left], left, top)
+
+
+class _Stamp:
+    """A rendered caption, laid onto frames: its opaque pixels copied, only its soft edges
+    blended (most of the box is clear or solid, and a float blend of all of it cost 5 ms a
+    frame at 1080×1920)."""
+
+    def __init__(self, rgba: np.ndarray, x: int, y: int) -> None:
+        self.x, self.y = x, y
+        self.shape = rgba.shape[:2]
+        alpha = rgba[..., 3]
+        self.solid = alpha == 255
+        self.solid_rgb = rgba[self.solid][:, :3]
+        self.soft = (alpha > 0) & (alpha < 255)
+        self.soft_rgb = rgba[self.soft][:, :3].astype(np.float32)
+        self.soft_alpha = (alpha[self.soft].astype(np.float32) / 255.0)[:, None]
+
+    def onto(self, frame: np.ndarray) -> None:
+        h, w = self.shape
+        region = frame[self.y : self.y + h, self.x : self.x + w]
+        under = region[self.soft].astype(np.float32)
+        region[self.soft] = (
+            self.soft_rgb * self.soft_alpha + under * (1 - self.soft_alpha)
+        ).astype(np.uint8)
+        region[self.solid] = self.solid_rgb
 
 
 _FONTS: dict[int, Any] = {}

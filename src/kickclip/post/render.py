@@ -26,9 +26,10 @@ from kickclip.records import Word
 
 FPS = 30
 AUDIO_RATE = 48_000
-# What keeps a 1080×1920 export under 1.5× realtime on 2 cores: no look-ahead or B-frames,
-# sliced threads (the platforms encode again anyway).
-ENCODER_OPTIONS = {"preset": "superfast", "tune": "zerolatency", "crf": "21"}
+# What keeps a 1080×1920 export under 1.5× realtime on 2 cores: x264's fastest preset (about
+# 5 Mbit/s at this size, twice superfast's; the platforms encode again anyway). superfast with
+# zerolatency took 1.6 s per clip second, this 0.9 (benchmarks/bench_export.py).
+ENCODER_OPTIONS = {"preset": "ultrafast", "crf": "21"}
 CAPTION_BAND = {"stack": 0.62, "crop": 0.72, "fit": 0.80}  # centre of the band, share of height
 
 

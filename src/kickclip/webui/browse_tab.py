@@ -128,22 +128,64 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
 STRIP_S = 30.0  # the trim sliders reach this far beyond the clip on each side
 
 
-def trim_range(settings: Settings, choice: str | None) -> tuple[Any, Any, str]:
-    """The trim sliders for the chosen clip: its start and end, with STRIP_S around them."""
+STRIP_TILES = 12
+
+
+def trim_range(settings: Settings, choice: str | None) -> tuple[Any, Any, str, Any, Any]:
+    """The trim sliders for the chosen clip (its start and end, as far as STRIP_S around
+    them as its source reaches), the strip of the stream under them, and that strip's frames
+    (kept for redrawing as the sliders move)."""
+    from kickclip import pipeline
+
     if not choice:
-        return gr.update(), gr.update(), ""
+        return gr.update(), gr.update(), "", None, None
     manager, _ = store(settings)
     try:
         clip = manager.get_clip(clip_id_of(choice))
+        low, high, frames = pipeline.filmstrip(manager, clip.id, STRIP_S, settings)
     except KickclipError as error:
         raise gr.Error(str(error)) from None
-    low = max(0.0, clip.start_time - STRIP_S)
-    high = clip.end_time + STRIP_S
+    strip = (low, high, frames)
     return (
         gr.update(minimum=low, maximum=clip.end_time, value=clip.start_time),
         gr.update(minimum=clip.start_time, maximum=high, value=clip.end_time),
         f"Clip #{clip.id}: {clip.start_time:.2f}-{clip.end_time:.2f} s of its source",
+        draw_strip(strip, clip.start_time, clip.end_time),
+        strip,
     )
+
+
+def draw_strip(strip: Any, start: float, end: float) -> Any:
+    """The stream from ``low`` to ``high`` as STRIP_TILES pictures side by side, each its
+    share of the time; outside [start, end] dimmed, the two ends marked."""
+    import numpy as np
+
+    if not strip or not strip[2]:
+        return None
+    low, high, frames = strip
+    times = np.array([t for t, _ in frames])
+    tile_h, tile_w = frames[0][1].shape[:2]
+    tiles = []
+    for n in range(STRIP_TILES):
+        middle = low + (n + 0.5) * (high - low) / STRIP_TILES
+        nearest = frames[int(np.argmin(np.abs(times - middle)))][1]
+        if nearest.shape[:2] != (tile_h, tile_w):  # the stream changed resolution
+            from PIL import Image
+
+            nearest = np.asarray(Image.fromarray(nearest).resize((tile_w, tile_h)))
+        tiles.append(nearest)
+    picture = np.concatenate(tiles, axis=1).astype(np.float32)
+    width = picture.shape[1]
+
+    def x_of(t: float) -> int:
+        return round((min(max(t, low), high) - low) / max(high - low, 1e-6) * (width - 1))
+
+    left, right = x_of(start), x_of(end)
+    picture[:, :left] *= 0.35
+    picture[:, right + 1 :] *= 0.35
+    for x in (left, right):
+        picture[:, max(x - 2, 0) : x + 2] = (249, 115, 22)
+    return picture.astype(np.uint8)
 
 
 def trim_clip(
@@ -226,6 +268,12 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         with gr.Row():
             start = gr.Slider(label="Start (s of the source)", step=0.1, elem_id="trim-start")
             end = gr.Slider(label="End (s of the source)", step=0.1, elem_id="trim-end")
+        strip = gr.Image(
+            label="The stream around the clip (what the trim keeps is lit)",
+            interactive=False,
+            elem_id="trim-strip",
+        )
+        strip_frames = gr.State()
         with gr.Row():
             trim = gr.Button("Apply Trim", elem_id="apply-trim")
             trimmed = gr.Markdown(elem_id="trim-status")
@@ -283,8 +331,13 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         partial(select_clip, settings), inputs=clip, outputs=[video, download], api_name="download"
     )
     clip.change(
-        partial(trim_range, settings), inputs=clip, outputs=[start, end, trimmed], api_name=False
+        partial(trim_range, settings),
+        inputs=clip,
+        outputs=[start, end, trimmed, strip, strip_frames],
+        api_name=False,
     )
+    for slider in (start, end):  # the strip follows the sliders before the trim is applied
+        slider.input(draw_strip, inputs=[strip_frames, start, end], outputs=strip, api_name=False)
     trim.click(
         partial(trim_clip, settings),
         inputs=[clip, start, end],
