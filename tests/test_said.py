@@ -201,3 +201,19 @@ def test_a_taste_for_words_ranks_the_next_streams_candidates_by_what_is_heard(
     assert taste["start"] < 23 and taste["end"] > 12  # JFK speaking
     assert taste["features"]["said_liked"] > 0.3
     assert taste["features"]["said_rate"] > 1.0
+
+
+def test_stats_says_whether_the_words_are_learned_from(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kickclip.cli import app
+
+    _, trainer = rated_store(tmp_path, 36, "words")
+    assert trainer.train_from_ratings()
+    args = ["--db", str(tmp_path / "clips.db"), "--models-dir", str(tmp_path / "models")]
+    result = CliRunner().invoke(app, ["stats", *args])
+    assert result.exit_code == 0, result.output
+    assert "Words of 36 heard clips: learned from" in result.stdout
+    assert "clutch" in result.stdout
+    shown = json.loads(CliRunner().invoke(app, ["stats", "--json", *args]).stdout)
+    assert shown["model"]["metrics"]["words"]["used"] is True

@@ -132,6 +132,17 @@ def _print_metrics(metrics: dict[str, Any] | None) -> None:
         f"Spearman {'n/a' if rho is None else f'{rho:.2f}'}",
         highlight=False,
     )
+    words = metrics.get("words")
+    if words:
+        with_, without = words["cv_spearman_with"], words["cv_spearman_without"]
+        liked = ", ".join(words["liked_words"][:8]) or "none yet"
+        out.print(
+            f"Words of {words['heard']} heard clips: "
+            f"{'learned from' if words['used'] else 'not used'} (Spearman "
+            f"{'n/a' if with_ is None else f'{with_:.2f}'} with them, {without:.2f} without); "
+            f"words your liked clips share: {liked}",
+            highlight=False,
+        )
 
 
 # --- the media pipeline ------------------------------------------------------------------------
