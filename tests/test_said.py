@@ -217,3 +217,16 @@ def test_stats_says_whether_the_words_are_learned_from(tmp_path: Path) -> None:
     assert "clutch" in result.stdout
     shown = json.loads(CliRunner().invoke(app, ["stats", "--json", *args]).stdout)
     assert shown["model"]["metrics"]["words"]["used"] is True
+
+
+def test_explain_shows_what_the_words_did(tmp_path: Path) -> None:
+    from kickclip.explain import explain
+
+    manager, trainer = rated_store(tmp_path, 36, "words")
+    assert trainer.train_from_ratings()
+    liked = manager.list_clips(limit=None)[-1]  # clip 0: its talk has the hype
+    assert "clutch" in (liked.transcript or "")
+    shown = explain(manager, trainer, liked.id)
+    names = [c["feature"] for c in shown.contributions]
+    assert "said_liked" in names
+    assert shown.predicted_stars > 3.5
