@@ -141,7 +141,7 @@ def test_rate_ten_clips_by_keys(page, site) -> None:
     rows = page.locator("#statistics tr").all_inner_texts()
     counts = {row.split("\t")[0].strip(): row.split("\t")[-1].strip() for row in rows}
     assert all(counts["★" * stars] == "2" for stars in range(1, 6)), counts
-    page.locator("#learning-curve canvas, #learning-curve svg").first.wait_for()
+    page.locator("#learning-curve img").first.wait_for()
     if SHOOT:
         page.screenshot(path=str(SCREENSHOTS / "rate.png"), full_page=True)
     assert manager.cleanup_missing_files() == 1  # the row of the missing file goes
@@ -201,12 +201,23 @@ def test_learning_curve_plot(page, site) -> None:
     _tab(page, "View & Rate")
     page.get_by_role("button", name="Refresh Statistics").click()
     curve = page.locator("#learning-curve")
-    curve.locator("canvas, svg").first.wait_for()
+    curve.locator("img, canvas, svg").first.wait_for()
     assert len(rate_tab.learning_curve(settings)) == 2 * len(versions)
     if SHOOT:
         page.wait_for_timeout(1000)
         curve.screenshot(path=str(SCREENSHOTS / "learning-curve.png"))
     assert manager.cleanup_missing_files() == 60
+
+
+def test_statistics_and_curve_show_when_the_page_opens(site, browser) -> None:
+    """A fresh page shows the statistics and the learning curve before any click."""
+    page = _open(browser, site[0])
+    _tab(page, "View & Rate")
+    page.locator("#statistics tr").first.wait_for()
+    assert "rated" in page.locator("#statistics").inner_text()
+    page.locator("#learning-curve img").first.wait_for()
+    assert "Model trained" in page.locator("#model-panel").inner_text()
+    page.context.close()
 
 
 def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> None:
@@ -300,6 +311,35 @@ def test_trim_and_export_in_the_browser(page, site) -> None:
         )
         page.wait_for_timeout(1500)
         page.screenshot(path=str(SCREENSHOTS / "export.png"), full_page=True)
+
+
+def test_clip_here_from_the_timeline(page, site) -> None:
+    """A click on the timeline shows that moment; Clip here registers a clip around it."""
+    from kickclip import pipeline
+    from kickclip.plot import timeline_picture
+    from kickclip.store.clip_manager import ClipManager
+
+    _, settings, source = site
+    manager = ClipManager(settings.db)
+    before = {clip.id for clip in manager.list_clips(limit=None)}
+    picture = timeline_picture(pipeline.analyze(str(source), settings))
+    wanted_s = 33.0  # between the action at 25-28 s and the shout at 40-42 s: no clip yet
+    natural_x = picture.left_px + wanted_s / 150 * (picture.right_px - picture.left_px)
+
+    _tab(page, "Generate Clips")
+    image = page.locator("#timeline img").first
+    image.wait_for()
+    natural_width = image.evaluate("img => img.naturalWidth")
+    assert natural_width == picture.pixels.shape[1]
+    box = image.bounding_box()
+    image.click(position={"x": natural_x / natural_width * box["width"], "y": box["height"] / 2})
+    page.get_by_text(re.compile(r"0:00:3[234]: audio")).wait_for()
+    page.locator("#moment-view img").wait_for()
+    page.get_by_role("button", name="Clip here").click()
+    page.get_by_text(re.compile(r"Clip #\d+: 0:00:3\d-0:00:3\d")).wait_for()
+    (made,) = [clip for clip in manager.list_clips(limit=None) if clip.id not in before]
+    assert 30 <= made.start_time <= 31.5 and Path(made.filepath).is_file()
+    assert re.search(r"chosen by hand at 0:00:3[234]", manager.reason(made.id) or "")
 
 
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while

@@ -72,3 +72,55 @@ def test_a_plot_that_is_not_a_png_is_one_line(workspace: Workspace, stream) -> N
     assert result.exit_code == 1
     assert "PNG" in result.stderr and result.stderr.strip().count("\n") == 0
     assert workspace.unchanged()
+
+
+def test_a_clip_by_hand_is_registered_where_it_was_chosen(workspace: Workspace, stream) -> None:
+    """A moment the detector passed over (--top 2 picks two shouts), chosen on the timeline:
+    cut around it, of the strongest side's type there, with its evidence; chosen again, the
+    same clip; a time outside the stream is one error and changes nothing."""
+    from kickclip import pipeline
+    from kickclip.errors import InvalidInput
+    from kickclip.plot import timeline_picture
+    from kickclip.records import clock
+    from kickclip.settings import Settings
+    from kickclip.store.clip_manager import ClipManager
+
+    settings = Settings(
+        db=workspace.db,
+        out=workspace.out,
+        models_dir=workspace.models,
+        clip_duration=6,
+        min_gap=10,
+        top=2,
+        words=False,
+    )
+    analysis = pipeline.analyze(str(stream), settings)
+    passed_over = [
+        (a + b) / 2
+        for a, b in ACTION
+        if all(not a - 3 < h.peak_s < b + 3 for h in analysis.highlights)
+    ]
+    at = passed_over[0]  # action the detector did not pick
+    picture = timeline_picture(analysis)
+    x = picture.left_px + (at / 150) * (picture.right_px - picture.left_px)
+    assert picture.time_at(x) == pytest.approx(at, abs=0.5)
+    manager = ClipManager(settings.db)
+
+    made = pipeline.clip_here(analysis, picture.time_at(x), settings, manager)
+    record = manager.get_clip(made.clip_id)
+    assert record.clip_type == "video"  # the action there
+    # 40 % of the window before the moment; a stream copy opens at the keyframe before (2 s).
+    assert at - 2.4 - 2.1 <= record.start_time <= at - 2.4 + 0.1
+    assert record.end_time == pytest.approx(at + 3.6, abs=0.2)
+    assert Path(record.filepath).is_file()
+    assert f"chosen by hand at {clock(picture.time_at(x))}" in (manager.reason(record.id) or "")
+    assert record.features["detector_score"] > 0.3
+
+    again = pipeline.clip_here(analysis, at + 0.5, settings, manager)
+    assert (again.clip_id, again.reused) == (made.clip_id, True)
+
+    workspace.mark()
+    with pytest.raises(InvalidInput, match="outside the stream"):
+        pipeline.clip_here(analysis, 151.0, settings, manager)
+    assert workspace.unchanged()
+    assert len(manager.list_clips()) == 1

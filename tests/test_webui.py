@@ -123,6 +123,16 @@ def test_rate_flow_trains_the_model(library: Settings) -> None:
     assert "Model trained" in model
     for stars in range(1, 6):
         assert re.search(rf"\| {'★' * stars} \| █+ \| 2 \|", summary)
+    # One model version: a point per metric, whole numbers of ratings on the axis.
+    (axes,) = rate_tab.curve_figure(library).axes
+    lines = axes.get_lines()
+    assert len(lines) == 2 and all(len(line.get_xdata()) == 1 for line in lines)
+    assert all(line.get_marker() == "o" for line in lines)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(axes.figure).draw()  # tick labels are made when drawn
+    ticks = [tick.get_text() for tick in axes.get_xticklabels() if tick.get_text()]
+    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
     with pytest.raises(gr.Error, match="choose a clip"):
         rate_tab.submit_rating(library, None, "5 - Excellent")
 

@@ -26,6 +26,7 @@ from kickclip.records import (
     Highlight,
     MediaInfo,
     Transcript,
+    clock,
 )
 from kickclip.settings import DEFAULT_SETTINGS, Settings
 
@@ -114,6 +115,7 @@ def analyze(
         highlights=tuple(highlights),
         warnings=warnings,
         timeline=timeline(features),
+        features=features,
     )
 
 
@@ -323,6 +325,38 @@ def _cut_and_register(
         raise CutError(f"no clip could be cut: {failures[0]}")
     on_progress(1.0, "done")
     return Generation(analysis=analysis, clips=tuple(clips), failures=tuple(failures))
+
+
+def clip_here(
+    analysis: Analysis,
+    at_s: float,
+    settings: Settings,
+    manager: ClipManager,
+    *,
+    on_progress: ProgressCallback = no_progress,
+    ear: Listener | None = None,
+) -> GeneratedClip:
+    """Cut and register a clip around a moment chosen by hand (``at_s``, seconds of the
+    stream): ``settings.clip_duration`` long, with every side's evidence there, of the type
+    of the side strongest there. A stored clip of that moment is reused, as ``generate``
+    does; a live recording is kept (more may be clipped from it)."""
+    from kickclip.detect import moment_at
+    from kickclip.errors import InvalidInput
+
+    if analysis.features is None:
+        raise InvalidInput("analyze the stream first: a clip by hand needs its timeline")
+    if not 0.0 <= at_s <= analysis.duration_s:
+        raise InvalidInput(
+            f"{clock(at_s)} is outside the stream (0:00:00-{clock(analysis.duration_s)})"
+        )
+    highlight = moment_at(analysis.features, at_s, clip_duration_s=settings.clip_duration)
+    if highlight is None:
+        raise InvalidInput("nothing to clip: the stream gave no sound, picture or chat to read")
+    highlight = replace(highlight, reason=f"chosen by hand at {clock(at_s)}; {highlight.reason}")
+    chosen = replace(analysis, highlights=(highlight,))
+    if ear is None:
+        ear, _ = _ear(settings)
+    return _cut_and_register(chosen, settings, manager, on_progress, ear).clips[0]
 
 
 def between_words(

@@ -4,7 +4,9 @@ marked (those the learned taste moved up apart from the detector's own picks).""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kickclip.errors import InvalidInput, KickclipError
 from kickclip.fs import temp_file
@@ -62,6 +64,39 @@ def timeline_figure(analysis: Analysis, *, width_in: float = 12.0):
     axes.legend(loc="upper right", fontsize=8, frameon=False, ncols=3)
     axes.grid(axis="y", alpha=0.25)
     return figure
+
+
+@dataclass(frozen=True)
+class TimelinePicture:
+    """The timeline drawn as RGB pixels, and where its time axis lies in them."""
+
+    pixels: Any  # numpy array, height × width × 3
+    left_px: float
+    right_px: float
+    start_s: float
+    end_s: float
+
+    def time_at(self, x_px: float) -> float:
+        """The stream's second under pixel column ``x_px`` (clamped to the axis)."""
+        share = (x_px - self.left_px) / max(self.right_px - self.left_px, 1.0)
+        return self.start_s + min(max(share, 0.0), 1.0) * (self.end_s - self.start_s)
+
+
+def timeline_picture(analysis: Analysis) -> TimelinePicture | None:
+    """The timeline as a picture to click on (None without one)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = timeline_figure(analysis)
+    if figure is None:
+        return None
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays the figure out: the axes' place is known only now
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    (axes,) = figure.axes
+    box = axes.get_window_extent()
+    start_s, end_s = axes.get_xlim()
+    return TimelinePicture(pixels, float(box.x0), float(box.x1), float(start_s), float(end_s))
 
 
 def write_timeline_png(analysis: Analysis, path: Path) -> Path:

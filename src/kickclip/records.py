@@ -212,6 +212,7 @@ class Analysis:
     highlights: tuple[Highlight, ...]
     warnings: tuple[str, ...] = ()
     timeline: Timeline | None = None
+    features: Features | None = field(default=None, repr=False)  # for moments chosen by hand
 
     def to_json(self, *, timeline: bool = False) -> dict[str, Any]:
         out = {

@@ -18,7 +18,7 @@ steady talk still yields its best moments. Only what is flat is dropped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -111,6 +111,18 @@ class Side:
 
 
 @dataclass(frozen=True)
+class _View:
+    """Every side judged and laid on one clock (the sound's when there is sound)."""
+
+    sides: Mapping[str, Side]
+    times: np.ndarray
+    hop_s: float
+    along: Mapping[str, np.ndarray]  # calibrated strength per side
+    raw_along: Mapping[str, np.ndarray]
+    strongest: np.ndarray  # the strongest side's calibrated strength; 0 where all are flat
+
+
+@dataclass(frozen=True)
 class MomentDetector:
     """Moments of a stream where any side rises, one highlight per moment, best first.
 
@@ -143,9 +155,41 @@ class MomentDetector:
     def find(
         self, features: Features, *, clip_duration_s: float, min_gap_s: float, top: int
     ) -> list[Highlight]:
+        view = self._view(features)
+        if view is None:
+            return []
+        highlights = [
+            self._moment(view, index, features, clip_duration_s)
+            for index in pick_peaks(
+                view.strongest,
+                view.hop_s,
+                min_gap_s=min_gap_s,
+                top=top,
+                min_score=np.finfo(float).tiny,
+            )
+        ]
+        return sorted(highlights, key=lambda h: h.score, reverse=True)
+
+    def moment_at(
+        self, features: Features, peak_s: float, *, clip_duration_s: float
+    ) -> Highlight | None:
+        """The highlight a moment chosen by hand makes: the window around ``peak_s`` with
+        every side's evidence, of the type of the side strongest there (None: nothing to
+        read)."""
+        view = self._view(features)
+        if view is None:
+            return None
+        index = int(np.clip(np.searchsorted(view.times, peak_s) - 1, 0, len(view.times) - 1))
+        start_s, end_s = clip_window(
+            peak_s, duration_s=clip_duration_s, media_s=features.duration_s
+        )
+        moment = self._moment(view, index, features, clip_duration_s)
+        return replace(moment, start_s=start_s, end_s=end_s, peak_s=peak_s)
+
+    def _view(self, features: Features) -> _View | None:
         sides = {s.clip_type: self.judge(s) for s in features.series() if s.clip_type in self.sides}
         if not sides:
-            return []
+            return None
         clock = next(iter(sides.values())).series  # the sound's clock when there is sound
         times = clock.times_s + 0.5 * clock.hop_s
         along = {kind: side.at(times, side.calibrated) for kind, side in sides.items()}
@@ -153,41 +197,35 @@ class MomentDetector:
         raw_along = {kind: side.at(times, side.strength) for kind, side in sides.items()}
         raw = np.max(np.vstack(list(raw_along.values())), axis=0)
         strongest = np.where(raw >= self.min_strength, strongest, 0.0)  # flat on every side
-        near = max(0, round(self.near_s / clock.hop_s))
-        highlights = []
-        for index in pick_peaks(
-            strongest,
-            clock.hop_s,
-            min_gap_s=min_gap_s,
-            top=top,
-            min_score=np.finfo(float).tiny,
-        ):
-            peak_s = float(times[index])
-            start_s, end_s = clip_window(
-                peak_s, duration_s=clip_duration_s, media_s=features.duration_s
-            )
-            around = slice(max(index - near, 0), index + near + 1)
-            strengths = {kind: float(np.max(values[around])) for kind, values in along.items()}
-            lead = max(strengths, key=lambda kind: strengths[kind])
-            summary: dict[str, float] = {}
-            for kind, side in sides.items():
-                summary.update(summarize(side, *side.window(start_s, end_s)))
-                summary[f"{kind}_strength"] = strengths[kind]
-            summary["peak_strength"] = float(np.max(raw_along[lead][around]))
-            score = self.score_of(strengths[lead])
-            summary["detector_score"] = score  # the learner weighs its taste against this
-            highlights.append(
-                Highlight(
-                    start_s=start_s,
-                    end_s=end_s,
-                    peak_s=peak_s,
-                    score=score,
-                    clip_type=lead,
-                    features=summary,
-                    reason=self.reason(summary, lead, strengths),
-                )
-            )
-        return sorted(highlights, key=lambda h: h.score, reverse=True)
+        return _View(sides, times, clock.hop_s, along, raw_along, strongest)
+
+    def _moment(
+        self, view: _View, index: int, features: Features, clip_duration_s: float
+    ) -> Highlight:
+        peak_s = float(view.times[index])
+        start_s, end_s = clip_window(
+            peak_s, duration_s=clip_duration_s, media_s=features.duration_s
+        )
+        near = max(0, round(self.near_s / view.hop_s))
+        around = slice(max(index - near, 0), index + near + 1)
+        strengths = {kind: float(np.max(values[around])) for kind, values in view.along.items()}
+        lead = max(strengths, key=lambda kind: strengths[kind])
+        summary: dict[str, float] = {}
+        for kind, side in view.sides.items():
+            summary.update(summarize(side, *side.window(start_s, end_s)))
+            summary[f"{kind}_strength"] = strengths[kind]
+        summary["peak_strength"] = float(np.max(view.raw_along[lead][around]))
+        score = self.score_of(strengths[lead])
+        summary["detector_score"] = score  # the learner weighs its taste against this
+        return Highlight(
+            start_s=start_s,
+            end_s=end_s,
+            peak_s=peak_s,
+            score=score,
+            clip_type=lead,
+            features=summary,
+            reason=self.reason(summary, lead, strengths),
+        )
 
     def timeline(self, features: Features, *, points: int = TIMELINE_POINTS) -> Timeline | None:
         """Each side's calibrated strength over the stream, at most ``points`` steps of at
@@ -258,6 +296,11 @@ def timeline(features: Features) -> Timeline | None:
     """The default detector's view of the whole stream, side by side (see
     :meth:`MomentDetector.timeline`)."""
     return DEFAULT_DETECTOR.timeline(features)
+
+
+def moment_at(features: Features, peak_s: float, *, clip_duration_s: float) -> Highlight | None:
+    """The default detector's highlight around a moment chosen by hand."""
+    return DEFAULT_DETECTOR.moment_at(features, peak_s, clip_duration_s=clip_duration_s)
 
 
 def find_highlights(

@@ -29,9 +29,11 @@ def build_app(
         with gr.Tab("Generate Clips"):
             generate_tab.build(settings)
         with gr.Tab("View & Rate"):
-            rate_tab.build(settings, per_user=per_user)
+            on_open = rate_tab.build(settings, per_user=per_user)
         with gr.Tab("Browse & Download"):
             browse_tab.build(settings, per_user=per_user, admins=admins)
+        for handler, outputs in on_open:
+            app.load(handler, outputs=outputs, api_name=False)
     return app
 
 

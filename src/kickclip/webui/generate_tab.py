@@ -9,6 +9,7 @@ import gradio as gr
 
 from kickclip.errors import KickclipError
 from kickclip.progress import scaled
+from kickclip.records import clock
 from kickclip.settings import SETTING_BY_NAME, Settings
 from kickclip.webui.core import JOBS, cancellable, readable_source, session_of, store
 
@@ -153,11 +154,83 @@ def generate(
     return gallery, status
 
 
-def draw_timeline(kept: Any) -> Any:
-    """The analysis just run, as a picture: each side's strength, the highlights marked."""
-    from kickclip.plot import timeline_figure
+def draw_timeline(kept: Any) -> tuple[Any, Any]:
+    """The analysis just run, as a picture to click on: each side's strength, the highlights
+    marked; and the picture kept, to tell the time under a click."""
+    from kickclip.plot import timeline_picture
 
-    return None if not kept else timeline_figure(kept[2])
+    picture = None if not kept else timeline_picture(kept[2])
+    return (None if picture is None else picture.pixels), picture
+
+
+def pick_moment(kept: Any, picture: Any, x_px: float) -> tuple[float, str, Any]:
+    """The moment under a click on the timeline: its second, what each side showed there,
+    and its picture."""
+    import numpy as np
+
+    from kickclip.ingest.probe import keyframes_between
+
+    if not kept or picture is None:
+        raise gr.Error("Analyze a stream first, then click its timeline.")
+    analysis = kept[2]
+    at = picture.time_at(float(x_px))
+    timeline = analysis.timeline
+    step = int((at - timeline.start_s) // timeline.hop_s)
+    there = {
+        kind: values[min(max(step, 0), len(values) - 1)]
+        for kind, values in timeline.sides.items()
+        if values
+    }
+    strongest = max(there, key=lambda kind: there[kind])
+    sides = ", ".join(f"{kind} {value:.1f}× ordinary" for kind, value in there.items())
+    try:
+        frames = keyframes_between(analysis.media, max(at - 4.0, 0.0), at + 0.5, 480)
+    except KickclipError:
+        frames = []
+    view = None
+    if frames:
+        times = np.array([t for t, _ in frames])
+        view = frames[int(np.argmin(np.abs(times - at)))][1]
+    duration = kept[1].clip_duration
+    return (
+        at,
+        (
+            f"**{clock(at)}**: {sides}; the strongest is the {strongest}. "
+            f"Clip here cuts {duration:g} s around it."
+        ),
+        view,
+    )
+
+
+def clip_here(
+    settings: Settings,
+    kept: Any,
+    at: float | None,
+    progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,  # type: ignore[assignment]
+) -> tuple[list[tuple[str, str]], str]:
+    """Cut and register a clip around the moment clicked on the timeline."""
+    from kickclip import pipeline
+
+    if not kept or at is None:
+        raise gr.Error("Click the timeline where you want a clip first.")
+    _, chosen, analysis = kept
+
+    def work(report: Any) -> Any:
+        manager, _ = store(settings)
+        return pipeline.clip_here(analysis, float(at), chosen, manager, on_progress=report)
+
+    made = _job(request, progress, work)
+    shown = (
+        [(str(made.cut.thumbnail), f"#{made.clip_id} · {made.highlight.clip_type} · by hand")]
+        if made.cut.thumbnail is not None
+        else []
+    )
+    already = " (already a clip: reused)" if made.reused else ""
+    return shown, (
+        f"Clip #{made.clip_id}{already}: {clock(made.cut.start_s)}-{clock(made.cut.end_s)}, "
+        f"{made.highlight.clip_type}; rate it in View & Rate."
+    )
 
 
 def cancel(request: gr.Request = None) -> str:  # type: ignore[assignment]
@@ -207,7 +280,18 @@ def build(settings: Settings) -> None:
         audio = gr.Dataframe(headers=COLUMNS, label="Audio highlights", interactive=False)
         video = gr.Dataframe(headers=COLUMNS, label="Video highlights", interactive=False)
         chat = gr.Dataframe(headers=COLUMNS, label="Chat highlights", interactive=False)
-    timeline = gr.Plot(label="The stream, side by side", elem_id="timeline")
+    timeline = gr.Image(
+        label="The stream, side by side: click a moment to see it and clip it there",
+        interactive=False,
+        elem_id="timeline",
+    )
+    timeline_kept = gr.State(None)
+    moment = gr.State(None)
+    with gr.Row():
+        moment_view = gr.Image(label="That moment", interactive=False, elem_id="moment-view")
+        with gr.Column():
+            moment_text = gr.Markdown(elem_id="moment-status")
+            clip_here_button = gr.Button("Clip here", elem_id="clip-here")
     clips = gr.Gallery(label="New clips", columns=5, height="auto")
     inputs = [text, upload, duration, gap, top, quality, chat_file, chat_offset]
 
@@ -274,7 +358,33 @@ def build(settings: Settings) -> None:
         outputs=[audio, video, chat, status, analyzed],
         api_name="analyze",
         **media_job,
-    ).success(draw_timeline, inputs=analyzed, outputs=timeline, api_name=False)
+    ).success(draw_timeline, inputs=analyzed, outputs=[timeline, timeline_kept], api_name=False)
+
+    def on_pick(kept, picture, event: gr.SelectData) -> tuple:  # SelectData by annotation
+        return pick_moment(kept, picture, event.index[0])
+
+    timeline.select(
+        on_pick,
+        inputs=[analyzed, timeline_kept],
+        outputs=[moment, moment_text, moment_view],
+        api_name=False,
+    )
+
+    def on_clip_here(
+        kept,
+        at,
+        progress: gr.Progress = gr.Progress(),
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple:
+        return clip_here(settings, kept, at, progress, request)
+
+    clip_here_button.click(
+        on_clip_here,
+        inputs=[analyzed, moment],
+        outputs=[clips, status],
+        api_name="clip_here",
+        **media_job,
+    )
     generate_button.click(
         on_generate,
         inputs=[*inputs, analyzed],

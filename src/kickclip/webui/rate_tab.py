@@ -195,6 +195,41 @@ def learning_curve(settings: Settings) -> Any:
     return frame.astype({"ratings": "int64", "value": "float64", "metric": "object"})
 
 
+def curve_figure(settings: Settings) -> Any:
+    """The learning curve as a picture: each metric against the ratings each model version
+    was trained on, a point per version (one version is one point, not an empty box)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    frame = learning_curve(settings)
+    figure = Figure(figsize=(9, 2.8), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    if frame.empty:
+        axes.text(
+            0.5, 0.5, "No model yet: it trains once 10 clips are rated", ha="center", va="center"
+        )
+        axes.set_axis_off()
+        return figure
+    colours = {"CV error (stars)": "#f97316", "Spearman": "#2563eb"}
+    for metric, rows in frame.groupby("metric"):
+        rows = rows.sort_values("ratings")
+        axes.plot(
+            rows["ratings"], rows["value"], marker="o", color=colours.get(metric), label=metric
+        )
+    counts = sorted(set(frame["ratings"]))
+    if len(counts) <= 12:  # a tick at each version: one version is one tick, not "10.000000"
+        axes.set_xticks(counts)
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlim(counts[0] - 2.5, counts[-1] + 2.5)
+    axes.set_xlabel("ratings trained on")
+    axes.set_ylabel("cross-validated")
+    axes.set_title("Learning curve: every model version", fontsize=10, loc="left")
+    axes.legend(fontsize=8, frameon=False)
+    axes.grid(alpha=0.25)
+    return figure
+
+
 def statistics_markdown(settings: Settings) -> tuple[str, str]:
     manager, trainer = store(settings)
     stats = manager.get_statistics(user=settings.user)
@@ -245,8 +280,9 @@ def train_now(settings: Settings) -> tuple[str, str]:
     return statistics_markdown(settings)
 
 
-def build(settings: Settings, *, per_user: bool = False) -> None:
-    """The tab; with ``per_user`` (several logins), whoever is logged in rates as themselves."""
+def build(settings: Settings, *, per_user: bool = False) -> list[tuple[Any, list[Any]]]:
+    """The tab; with ``per_user`` (several logins), whoever is logged in rates as themselves.
+    Returns what the page fills when it opens: (handler, outputs) pairs."""
     skipped = gr.State([])
     with gr.Column(elem_id="rate-panel"):
         with gr.Row():
@@ -269,16 +305,7 @@ def build(settings: Settings, *, per_user: bool = False) -> None:
     with gr.Row():
         stats = gr.Markdown(elem_id="statistics")
         model = gr.Markdown(elem_id="model-panel")
-    curve = gr.LinePlot(
-        x="ratings",
-        y="value",
-        color="metric",
-        title="Learning curve: every model version",
-        x_title="ratings trained on",
-        y_title="cross-validated metric",
-        elem_id="learning-curve",
-        height=260,
-    )
+    curve = gr.Plot(label="Learning curve", elem_id="learning-curve")
     with gr.Row():
         refresh = gr.Button("Refresh Statistics")
         train = gr.Button("Train Model Now")
@@ -310,7 +337,7 @@ def build(settings: Settings, *, per_user: bool = False) -> None:
         return statistics_markdown(mine(request))
 
     def on_curve(request: gr.Request = None):  # type: ignore[assignment]
-        return learning_curve(mine(request))
+        return curve_figure(mine(request))
 
     def on_train(request: gr.Request = None):  # type: ignore[assignment]
         return train_now(mine(request))
@@ -348,3 +375,5 @@ def build(settings: Settings, *, per_user: bool = False) -> None:
     train.click(on_train, outputs=[stats, model], api_name="train").then(
         on_curve, outputs=curve, api_name=False
     )
+    # Filled when the page opens, not at the first click.
+    return [(on_stats, [stats, model]), (on_curve, [curve])]
