@@ -342,6 +342,27 @@ def test_clip_here_from_the_timeline(page, site) -> None:
     assert re.search(r"chosen by hand at 0:00:3[234]", manager.reason(made.id) or "")
 
 
+def test_delete_right_after_a_tag_filter(page, site) -> None:
+    """The clip chosen stays chosen when a tag filter keeps it in view, so Delete deletes it."""
+    from kickclip.store.clip_manager import ClipManager
+
+    _, settings, _ = site
+    manager = ClipManager(settings.db)
+    target = next(c for c in manager.list_clips(limit=None) if c.thumbnail_path)
+    manager.tag_clip(target.id, ["keeper"])
+    _tab(page, "Browse & Download")
+    page.get_by_role("button", name="Refresh Gallery").click()
+    page.locator("#browse-clip input").click()
+    page.get_by_role("option", name=re.compile(rf"^#{target.id} ")).click()
+    page.locator("#tag-filter input").click()
+    page.get_by_role("option", name="keeper").click()
+    page.get_by_text(re.compile(rf"#{target.id} · .* · keeper")).first.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Clip").click()
+    page.get_by_text(re.compile(rf"Deleted clip #{target.id}")).wait_for()
+    assert target.id not in {c.id for c in manager.list_clips(limit=None)}
+
+
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while
     _tab(page, "Generate Clips")
     page.get_by_label("Stream URL or file path").fill("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from typer.testing import CliRunner
 
@@ -131,5 +132,27 @@ def test_gallery_deletes_a_clip(tmp_path: Path) -> None:
     gallery, _, _, status = browse_tab.delete_clip(settings, f"#{ids[1]} · x", None)
     assert status == f"Deleted clip #{ids[1]}" and len(gallery) == 2
     assert not Path(target.filepath).exists() and target.thumbnail_path is None
-    gallery, _, _, status = browse_tab.delete_clip(settings, None, None)  # declined
-    assert status == "" and len(gallery) == 2
+    gallery, _, _, status = browse_tab.delete_clip(settings, browse_tab.DECLINED, None)
+    assert status == "Nothing deleted." and len(gallery) == 2
+    with pytest.raises(gr.Error, match="Choose a clip to delete first"):  # not silently nothing
+        browse_tab.delete_clip(settings, None, None)
+    assert len(manager.list_clips()) == 2
+
+
+def test_a_tag_filter_keeps_the_chosen_clip_so_delete_acts_on_it(tmp_path: Path) -> None:
+    from kickclip.settings import Settings
+    from kickclip.webui import browse_tab
+    from kickclip.webui.core import clip_label
+
+    settings = Settings(db=tmp_path / "clips.db", out=tmp_path / "output_clips")
+    manager, ids = fill_store(settings.db, 3)
+    manager.tag_clip(ids[0], ["funny"])
+    chosen = clip_label(manager.get_clip(ids[0]))
+    _, clips, _ = browse_tab.refresh_gallery(settings, "funny", keep=chosen)
+    assert clips["value"] == chosen
+    _, clips, _ = browse_tab.refresh_gallery(
+        settings, "funny", keep=clip_label(manager.get_clip(ids[1]))
+    )
+    assert clips["value"] is None  # filtered out: no longer chosen
+    _, _, _, status = browse_tab.delete_clip(settings, chosen, "funny")
+    assert status == f"Deleted clip #{ids[0]}"

@@ -26,12 +26,17 @@ if TYPE_CHECKING:
     from kickclip.store.clip_manager import ClipRecord
 
 ALL_TAGS = "(all clips)"
+DECLINED = "(declined)"
 
 
 def refresh_gallery(
-    settings: Settings, tag: str | None = None, search: str | None = None
+    settings: Settings,
+    tag: str | None = None,
+    search: str | None = None,
+    keep: str | None = None,
 ) -> tuple[list[tuple[str, str]], Any, Any]:
-    """The newest clips (with ``tag``, whose words hold ``search``), as gallery items."""
+    """The newest clips (with ``tag``, whose words hold ``search``), as gallery items; the
+    clip chosen (``keep``) stays chosen while it is among them."""
     manager, _ = store(settings)
     chosen = None if tag in (None, "", ALL_TAGS) else tag
     try:
@@ -46,9 +51,10 @@ def refresh_gallery(
         if (thumbnail := in_clips_folder(settings, c.thumbnail_path)) is not None
     ]
     tags = [ALL_TAGS, *manager.tag_counts()]
+    labels = [clip_label(c) for c in clips]
     return (
         gallery,
-        gr.update(choices=[clip_label(c) for c in clips], value=None),
+        gr.update(choices=labels, value=keep if keep in labels else None),
         gr.update(choices=tags, value=chosen if chosen in tags else ALL_TAGS),
     )
 
@@ -112,8 +118,10 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
     """Delete the chosen clip (files, row, rating, tags); the refreshed gallery and a status."""
     from kickclip import pipeline
 
-    if not choice:  # nothing chosen, or the browser's confirmation was declined
-        return (*refresh_gallery(settings, tag), "")
+    if choice == DECLINED:  # the browser's "Delete this clip?" was answered Cancel
+        return (*refresh_gallery(settings, tag), "Nothing deleted.")
+    if not choice:
+        raise gr.Error("Choose a clip to delete first (in the gallery or the Clip list).")
     manager, _ = store(settings)
     try:
         deletion = pipeline.delete(manager, [clip_id_of(choice)], settings.out)
@@ -295,8 +303,8 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
 
     # Plain functions where the viewer matters: Gradio hands over the request (whose login
     # says whose ratings to show) only when it can read the handler's annotations.
-    def on_refresh(chosen, request: gr.Request = None):  # type: ignore[assignment]
-        return refresh_gallery(as_login(settings, request, per_user), chosen)
+    def on_refresh(chosen, current=None, request: gr.Request = None):  # type: ignore[assignment]
+        return refresh_gallery(as_login(settings, request, per_user), chosen, keep=current)
 
     def on_delete(choice, chosen, request: gr.Request = None):  # type: ignore[assignment]
         if choice:  # the browser's confirm is not a check: the server asks who deletes
@@ -310,7 +318,7 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
     said.submit(
         on_search, inputs=[tag, said], outputs=[gallery, clip, tag], api_name="search_clips"
     )
-    tag.input(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name=False)
+    tag.input(on_refresh, inputs=[tag, clip], outputs=[gallery, clip, tag], api_name=False)
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(
         partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"
@@ -319,7 +327,10 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         on_delete,
         inputs=[clip, tag],
         outputs=[gallery, clip, tag, saved],
-        js="(clip, tag) => [clip && confirm('Delete this clip and its files?') ? clip : null, tag]",
+        js=(
+            "(clip, tag) => [clip ? (confirm('Delete this clip and its files?') ? clip : "
+            f"'{DECLINED}') : null, tag]"
+        ),
         api_name="delete",
     )
 
