@@ -230,3 +230,23 @@ def test_explain_shows_what_the_words_did(tmp_path: Path) -> None:
     names = [c["feature"] for c in shown.contributions]
     assert "said_liked" in names
     assert shown.predicted_stars > 3.5
+
+
+def test_model_status_in_plain_words() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kickclip.records import ago, model_status
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert ago((now - timedelta(seconds=20)).isoformat(), now) == "just now"
+    assert ago((now - timedelta(minutes=12, seconds=5)).isoformat(), now) == "12 min ago"
+    assert ago((now - timedelta(hours=3)).isoformat(), now) == "3 h ago"
+    assert ago((now - timedelta(days=4)).isoformat(), now) == "4 days ago"
+    assert ago("not a time") == "not a time"
+    progress = {
+        "last_trained_at": datetime.now(UTC).isoformat(),
+        "metrics": {"n_samples": 25, "cv_mae_stars": 0.6821},
+    }
+    assert model_status(progress) == (
+        "trained just now on 25 ratings, predicts within ±0.7★ (cross-validated)"
+    )

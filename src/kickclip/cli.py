@@ -20,7 +20,7 @@ from rich.table import Table
 
 from kickclip.errors import KickclipError
 from kickclip.ingest.sources import redact
-from kickclip.records import clock
+from kickclip.records import clock, model_status
 from kickclip.settings import SETTING_BY_NAME
 
 if TYPE_CHECKING:
@@ -864,7 +864,7 @@ def stats(
         )
     if progress["model_trained"]:
         out.print(
-            f"Model: trained {progress['last_trained_at']}, next retrain in "
+            f"Model: {model_status(progress)}; next retrain in "
             f"{progress['next_auto_train_in']} ratings",
             highlight=False,
         )

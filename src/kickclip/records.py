@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +25,38 @@ def clock(seconds: float, *_: object) -> str:
     ignored, so it serves as a plot's tick formatter)."""
     whole = int(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def ago(iso_time: str | None, now: datetime | None = None) -> str:
+    """How long ago an ISO 8601 time was, as people say it: "just now", "12 min ago",
+    "3 h ago", "2 days ago" (the time itself when it cannot be read)."""
+    if not iso_time:
+        return "at an unknown time"
+    try:
+        then = datetime.fromisoformat(iso_time)
+    except ValueError:
+        return iso_time
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def model_status(progress: Mapping[str, Any]) -> str:
+    """A trained model in plain words: "trained 12 min ago on 25 ratings, predicts within
+    ±0.7★ (cross-validated)"."""
+    metrics = progress.get("metrics") or {}
+    status = f"trained {ago(progress.get('last_trained_at'))} on {metrics.get('n_samples')} ratings"
+    mae = metrics.get("cv_mae_stars")
+    if mae is not None:
+        status += f", predicts within ±{mae:.1f}★ (cross-validated)"
+    return status
 
 
 @dataclass(frozen=True)

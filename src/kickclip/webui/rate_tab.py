@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from kickclip.errors import KickclipError
+from kickclip.records import model_status
 from kickclip.settings import Settings
 from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
 
@@ -250,10 +251,12 @@ def statistics_markdown(settings: Settings) -> tuple[str, str]:
     )
     if progress["model_trained"]:
         metrics = progress["metrics"] or {}
+        rho = metrics.get("cv_spearman")
+        order = (
+            "" if rho is None else f" · orders your ratings at Spearman {rho:.2f} (1 is perfect)"
+        )
         model = (
-            f"**Model trained** {progress['last_trained_at']} on {metrics.get('n_samples')} "
-            f"ratings · CV error {metrics.get('cv_mae_stars')} stars · Spearman "
-            f"{metrics.get('cv_spearman')} · next retrain in "
+            f"**Model {model_status(progress)}**{order} · next retrain in "
             f"{progress['next_auto_train_in']} ratings"
         )
     else:
