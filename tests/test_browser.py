@@ -245,6 +245,8 @@ def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> No
     worker.get_by_label("Stream URL or file path").fill(str(long))
     worker.get_by_role("button", name="Analyze Stream").click()
     worker.get_by_text(re.compile("analyzing audio and video")).first.wait_for()
+    # One progress bar, over the status line; not one on every table besides.
+    assert worker.get_by_text(re.compile("analyzing audio and video")).count() == 1
     cancel = worker.get_by_role("button", name="Cancel")
     cancel.wait_for()
     # From the moment the click lands: in two of four full-suite runs 3-5 s passed between

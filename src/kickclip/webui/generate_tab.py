@@ -351,7 +351,12 @@ def build(settings: Settings) -> None:
             chat_offset=chat_offset,
         )
 
-    media_job = {"concurrency_limit": JOB_CONCURRENCY, "concurrency_id": "media"}
+    # One progress bar, over the status line (not one on each of the tables as well).
+    media_job = {
+        "concurrency_limit": JOB_CONCURRENCY,
+        "concurrency_id": "media",
+        "show_progress_on": [status],
+    }
     analyze_button.click(
         on_analyze,
         inputs=inputs,
