@@ -72,8 +72,33 @@ def test_why_panel_in_view_and_rate(workspace: Workspace) -> None:
     assert runner.invoke(app, ["train"]).exit_code == 0
     settings = Settings(db=workspace.db, out=workspace.out, models_dir=workspace.models)
     panel = why_markdown(settings, f"#{ids[-1]} · something")
-    assert panel.startswith("**Why this clip**") and "rms_db_z_max" in panel
+    assert panel.startswith("**Why this clip**") and "loudness: peak against usual" in panel
+    assert "rms_db_z_max" not in panel  # the learner's names are put in words
     assert "effect (stars)" in panel
+
+
+def test_evidence_in_plain_words_first() -> None:
+    from kickclip.detect.evidence import feature_in_words, in_plain_words
+
+    loud = {"rms_db_rise_max": 13.2, "flux_z_max": 4.0, "activity_kbits_rise_max": 0.1}
+    assert in_plain_words(loud, "audio") == (
+        "much louder than the talk around it, many sudden sounds (cheers, hits, shouts)"
+    )
+    crowd = {
+        "chat_users_max": 38,
+        "chat_users_rise_max": 2.0,
+        "chat_laugh_z_max": 3.1,
+        "rms_db_rise_max": 4.0,
+        "activity_kbits_rise_max": 1.7,
+    }
+    assert in_plain_words(crowd, "chat") == (
+        "38 people reacted in chat, chat laughed, louder than the talk around it, "
+        "the picture changes fast"
+    )
+    assert in_plain_words({"rms_db_rise_max": 1.0}, "audio") == ""
+    assert feature_in_words("chat_users_pct") == "chatters: rank in its stream"
+    assert feature_in_words("video_strength") == "picture: strength"
+    assert feature_in_words("said_liked") == "words your liked clips share"
 
 
 def test_explain_names_the_chat_token_the_analysis_saw(tmp_path) -> None:

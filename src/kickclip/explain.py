@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kickclip.detect.evidence import describe
+from kickclip.detect.evidence import describe, feature_in_words, in_plain_words
 
 if TYPE_CHECKING:
     from kickclip.learn.trainer import RatingBasedTrainer
@@ -27,6 +27,11 @@ class Explanation:
     reason: str  # the detector's evidence against its baselines, then the taste's verdict
     predicted_stars: float | None
     contributions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    plain: str = ""  # the detector's evidence as a viewer would say it (first, in the web UI)
+
+    def label(self, feature: str) -> str:
+        """A contribution's feature as a person reads it ("loudness: rise")."""
+        return feature_in_words(feature)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,11 +48,12 @@ def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> 
     reason = _evidence(features, clip.clip_type, manager.reason(clip.id)) or (
         "detected before kickclip recorded its evidence"
     )
+    plain = in_plain_words(features, clip.clip_type)
     model = trainer.model
     if model is None:
         progress = trainer.get_training_progress()
         wait = f"no model yet: {progress['needed']} more ratings to train"
-        return Explanation(clip.id, f"{reason}; {wait}", None)
+        return Explanation(clip.id, f"{reason}; {wait}", None, plain=plain)
     if getattr(model, "uses_words", False) and clip.transcript is not None:
         from kickclip.learn.said import said_features
 
@@ -67,7 +73,8 @@ def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> 
         for c in contributions[:SHOWN_CONTRIBUTIONS]
     )
     stars = round(1 + 4 * predicted, 2)
-    return Explanation(clip.id, f"{reason}; your taste: {stars:.1f}★ predicted", stars, shown)
+    verdict = f"{reason}; your taste: {stars:.1f}★ predicted"
+    return Explanation(clip.id, verdict, stars, shown, plain=plain)
 
 
 def _evidence(features: dict[str, float], clip_type: str, kept: str | None) -> str:

@@ -139,3 +139,79 @@ def describe(features: Mapping[str, float], clip_type: str, *, baselines: bool =
         elif z is not None and z >= 1.0:
             parts.append(f"{item.unit} {z:.1f}σ")
     return ", ".join(parts)
+
+
+def in_plain_words(features: Mapping[str, float], clip_type: str) -> str:
+    """The evidence as a viewer would say it, strongest side first: "much louder than the
+    talk around it, the picture changes fast, 38 people reacted in chat" ("" without any)."""
+    said = []
+    rise = features.get("rms_db_rise_max")
+    if rise is not None and rise >= 3.0:
+        how = "much louder" if rise >= 12 else "clearly louder" if rise >= 6 else "louder"
+        said.append(f"{how} than the talk around it")
+    if (features.get("flux_z_max") or 0.0) >= 3.0:
+        said.append("many sudden sounds (cheers, hits, shouts)")
+    motion = features.get("activity_kbits_rise_max")
+    if motion is not None and 2**motion >= 1.5:
+        said.append("the picture changes fast" if 2**motion >= 3 else "more motion than usual")
+    people = features.get("chat_users_max")
+    if (
+        people is not None
+        and people >= MIN_REACTING
+        and (features.get("chat_users_rise_max") or 0) > 0
+    ):
+        said.append(f"{people:.0f} people reacted in chat")
+    for name, words in (("chat_laugh", "chat laughed"), ("chat_clip", 'chat said "clip it"')):
+        if (features.get(f"{name}_z_max") or 0.0) >= 2.0:
+            said.append(words)
+    order = {"audio": 0, "video": 2, "chat": 3}.get(clip_type, 0)
+    if order and said:  # the side that made the clip speaks first
+        lead = [s for s in said if _side_of(s) == clip_type]
+        said = lead + [s for s in said if s not in lead]
+    return ", ".join(said)
+
+
+def _side_of(words: str) -> str:
+    if "chat" in words:
+        return "chat"
+    if "picture" in words or "motion" in words:
+        return "video"
+    return "audio"
+
+
+_MEASURES = {
+    "rms_db": "loudness",
+    "flux": "sudden sounds",
+    "highband_ratio": "treble",
+    "flatness": "noisiness",
+    "activity_kbits": "motion",
+    "chat_users": "chatters",
+    "chat_laugh": "chat laughter",
+    "chat_flood": "emote flood",
+    "chat_clip": '"clip it" in chat',
+    "chat_caps": "shouting in chat",
+    "said_rate": "words a second",
+    "said_exclaimed": "exclaimed sentences",
+    "said_laughs": "laughs said",
+    "said_liked": "words your liked clips share",
+    "detector_score": "the detector's score",
+}
+_ASPECTS = {
+    "_rise_max": "rise",
+    "_z_max": "peak against usual",
+    "_z_mean": "average against usual",
+    "_pct": "rank in its stream",
+    "_strength": "strength",
+}
+
+
+def feature_in_words(name: str) -> str:
+    """A learner's feature as a person reads it: "loudness: rise" for ``rms_db_rise_max``."""
+    if name in _MEASURES:
+        return _MEASURES[name]
+    for suffix, aspect in _ASPECTS.items():
+        if name.endswith(suffix):
+            measure = name[: -len(suffix)]
+            side = {"audio": "sound", "video": "picture", "chat": "chat"}.get(measure)
+            return f"{side or _MEASURES.get(measure, measure)}: {aspect}"
+    return name

@@ -88,13 +88,19 @@ def why_markdown(settings: Settings, choice: str | None) -> str:
         explanation = pipeline.explain(manager, trainer, clip_id_of(choice))
     except KickclipError as error:
         return f"**Why this clip**: {error}"
-    text = f"**Why this clip**: {explanation.reason}"
-    said = manager.get_clip(clip_id_of(choice)).transcript
-    if said:
-        text += f"\n\n**Said**: “{_plain(said)}”"
+    clip = manager.get_clip(clip_id_of(choice))
+    plain = explanation.plain
+    # Plain words first, the numbers after.
+    text = (
+        f"**Why this clip**: {plain}. ({explanation.reason})"
+        if plain
+        else f"**Why this clip**: {explanation.reason}"
+    )
+    if clip.transcript:
+        text += f"\n\n**Said**: “{_plain(clip.transcript)}”"
     if explanation.contributions:
         rows = "\n".join(
-            f"| {c['feature']} | {c['value']:.3g} | {c['effect']:+.2f} |"
+            f"| {explanation.label(c['feature'])} | {c['value']:.3g} | {c['effect']:+.2f} |"
             for c in explanation.contributions[:5]
         )
         text += f"\n\n| feature | value | effect (stars) |\n|---|---|---|\n{rows}"
