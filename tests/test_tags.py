@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import Workspace, fill_store
 from kickclip.cli import app
+from kickclip.errors import InvalidInput
 from kickclip.records import clock
 from kickclip.store.clip_manager import ClipManager
 from kickclip.store.exchange import export_clips, import_clips
@@ -156,3 +157,32 @@ def test_a_tag_filter_keeps_the_chosen_clip_so_delete_acts_on_it(tmp_path: Path)
     assert clips["value"] is None  # filtered out: no longer chosen
     _, _, _, status = browse_tab.delete_clip(settings, chosen, "funny")
     assert status == f"Deleted clip #{ids[0]}"
+
+
+def test_the_gallery_sorts_and_pages(tmp_path: Path) -> None:
+    from kickclip.settings import Settings
+    from kickclip.webui import browse_tab
+
+    settings = Settings(db=tmp_path / "clips.db", out=tmp_path / "output_clips")
+    manager, ids = fill_store(settings.db, 60)
+    settings.out.mkdir()
+    for clip in manager.list_clips(limit=-1):
+        Path(clip.filepath).with_suffix(".jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    manager.rate_clip(ids[3], 5)
+    manager.rate_clip(ids[7], 2)
+
+    def shown(**options) -> list[int]:
+        gallery, _, _ = browse_tab.refresh_gallery(settings, **options)
+        return [int(caption.split(" ")[0].lstrip("#")) for _, caption in gallery]
+
+    first, second = shown(), shown(page=2)
+    assert len(first) == browse_tab.PAGE_SIZE and len(second) == 60 - browse_tab.PAGE_SIZE
+    assert set(first).isdisjoint(second) and set(first) | set(second) == set(ids)
+    assert first == sorted(first, reverse=True)  # newest first
+    assert shown(sort="best rated first")[:2] == [ids[3], ids[7]]
+    scores = {c.id: c.score for c in manager.list_clips(limit=None)}
+    by_score = shown(sort="best score first")
+    assert [scores[i] for i in by_score] == sorted(scores.values(), reverse=True)[:50]
+    assert manager.count_clips() == 60 and manager.count_clips("nope") == 0
+    with pytest.raises(InvalidInput, match="sort by one of"):
+        manager.list_clips(sort="loudest")

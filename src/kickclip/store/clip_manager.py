@@ -604,12 +604,45 @@ class ClipManager:
         *,
         user: str | None = None,
         search: str | None = None,
+        sort: str = "newest",
+        offset: int = 0,
     ) -> list[ClipRecord]:
-        """Newest first; only those ``user`` has not rated, only those tagged ``tag``, only
-        those whose words hold ``search`` (any case), if asked; ``limit`` None (or negative):
-        all. Ratings are ``user``'s (None: the default user's)."""
+        """Newest first (``sort``: "newest", "score" or "rating", the rated first); only those
+        ``user`` has not rated, only those tagged ``tag``, only those whose words hold
+        ``search`` (any case), if asked; ``limit`` None (or negative): all, from ``offset``.
+        Ratings are ``user``'s (None: the default user's)."""
         rater = _Rater(validate_user(user))
-        conditions, params = [], []
+        where, params = self._filters(rater, unrated_only, tag, search)
+        if sort not in CLIP_ORDERS:
+            raise InvalidInput(f"clips sort by one of {', '.join(CLIP_ORDERS)}, not {sort!r}")
+        first = {
+            "newest": "",
+            "score": "clips.score DESC, ",
+            "rating": f"({rater.stars} IS NULL), {rater.stars} DESC, ",
+        }[sort]
+        order = f"{where} ORDER BY {first}clips.created_at DESC, clips.id DESC"
+        if limit is not None and int(limit) >= 0:  # negative: all, as SQLite reads LIMIT -1
+            order, params = f"{order} LIMIT ?", [*params, int(limit)]
+            if offset:
+                order, params = f"{order} OFFSET ?", [*params, max(int(offset), 0)]
+        rows = self._clips(order, tuple(params), user=rater.user)
+        return [ClipRecord.from_row(row) for row in rows]
+
+    def count_clips(
+        self, tag: str | None = None, *, user: str | None = None, search: str | None = None
+    ) -> int:
+        """How many clips ``list_clips`` would list with these filters and no limit."""
+        rater = _Rater(validate_user(user))
+        where, params = self._filters(rater, False, tag, search)
+        rows = self._read(f"SELECT COUNT(*) FROM clips {where}", tuple(params))
+        return int(rows[0][0])
+
+    @staticmethod
+    def _filters(
+        rater: _Rater, unrated_only: bool, tag: str | None, search: str | None
+    ) -> tuple[str, list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
         if unrated_only:
             conditions.append(f"{rater.stars} IS NULL")
         if tag is not None:
@@ -621,12 +654,7 @@ class ClipManager:
                 "clips.id IN (SELECT clip_id FROM clip_words WHERE lower(text) LIKE ? ESCAPE '\\')"
             )
             params.append(f"%{pattern}%")
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        order = f"{where} ORDER BY clips.created_at DESC, clips.id DESC"
-        if limit is not None and int(limit) >= 0:  # negative: all, as SQLite reads LIMIT -1
-            order, params = f"{order} LIMIT ?", [*params, int(limit)]
-        rows = self._clips(order, tuple(params), user=rater.user)
-        return [ClipRecord.from_row(row) for row in rows]
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
     def get_clips_for_review(self, limit: int = 50, *, user: str | None = None) -> list[ClipRecord]:
         """Unrated clips, newest first (the order the web UI offers them)."""
@@ -887,6 +915,7 @@ def read_model_key(db_path: str | Path) -> bytes | None:
     return None if row is None else bytes.fromhex(row[0])
 
 
+CLIP_ORDERS = ("newest", "score", "rating")  # how list_clips can sort
 MAX_ID = 2**63 - 1  # both backends' largest integer
 
 

@@ -29,19 +29,32 @@ ALL_TAGS = "(all clips)"
 DECLINED = "(declined)"
 
 
+PAGE_SIZE = 50
+SORTS = {"newest first": "newest", "best score first": "score", "best rated first": "rating"}
+
+
 def refresh_gallery(
     settings: Settings,
     tag: str | None = None,
     search: str | None = None,
     keep: str | None = None,
+    sort: str | None = None,
+    page: float | None = 1,
 ) -> tuple[list[tuple[str, str]], Any, Any]:
-    """The newest clips (with ``tag``, whose words hold ``search``), as gallery items; the
-    clip chosen (``keep``) stays chosen while it is among them."""
+    """A page of PAGE_SIZE clips (with ``tag``, whose words hold ``search``), newest first
+    or as ``sort`` says, as gallery items; the clip chosen (``keep``) stays chosen while it
+    is among them."""
     manager, _ = store(settings)
     chosen = None if tag in (None, "", ALL_TAGS) else tag
+    first = (max(int(page or 1), 1) - 1) * PAGE_SIZE
     try:
         clips = manager.list_clips(
-            limit=50, tag=chosen, user=settings.user, search=(search or "").strip() or None
+            limit=PAGE_SIZE,
+            tag=chosen,
+            user=settings.user,
+            search=(search or "").strip() or None,
+            sort=SORTS.get(sort or "", "newest"),
+            offset=first,
         )
     except KickclipError as error:
         raise gr.Error(str(error)) from None
@@ -262,7 +275,22 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
             placeholder="no way",
             elem_id="words-search",
         )
-    gallery = gr.Gallery(label="Newest clips", columns=5, height="auto", elem_id="browse-gallery")
+    with gr.Row():
+        sort = gr.Dropdown(list(SORTS), value="newest first", label="Order", elem_id="gallery-sort")
+        page = gr.Number(
+            value=1,
+            minimum=1,
+            precision=0,
+            label=f"Page ({PAGE_SIZE} clips a page)",
+            elem_id="gallery-page",
+        )
+    gallery = gr.Gallery(
+        label="Clips",
+        columns=5,
+        height="auto",
+        object_fit="contain",  # thumbnails at their own aspect, not cropped to squares
+        elem_id="browse-gallery",
+    )
     clip = gr.Dropdown(label="Clip", choices=[], interactive=True, elem_id="browse-clip")
     with gr.Row():
         video = gr.Video(label="Preview", interactive=False)
@@ -303,22 +331,24 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
 
     # Plain functions where the viewer matters: Gradio hands over the request (whose login
     # says whose ratings to show) only when it can read the handler's annotations.
-    def on_refresh(chosen, current=None, request: gr.Request = None):  # type: ignore[assignment]
-        return refresh_gallery(as_login(settings, request, per_user), chosen, keep=current)
+    def on_refresh(chosen, order, number, current=None, request: gr.Request = None):  # type: ignore[assignment]
+        viewer = as_login(settings, request, per_user)
+        return refresh_gallery(viewer, chosen, keep=current, sort=order, page=number)
 
     def on_delete(choice, chosen, request: gr.Request = None):  # type: ignore[assignment]
         if choice:  # the browser's confirm is not a check: the server asks who deletes
             may_delete(request, per_user, admins)
         return delete_clip(as_login(settings, request, per_user), choice, chosen)
 
-    def on_search(chosen, text, request: gr.Request = None):  # type: ignore[assignment]
-        return refresh_gallery(as_login(settings, request, per_user), chosen, text)
+    def on_search(chosen, text, order, number, request: gr.Request = None):  # type: ignore[assignment]
+        viewer = as_login(settings, request, per_user)
+        return refresh_gallery(viewer, chosen, text, sort=order, page=number)
 
-    refresh.click(on_refresh, inputs=tag, outputs=[gallery, clip, tag], api_name="refresh_gallery")
-    said.submit(
-        on_search, inputs=[tag, said], outputs=[gallery, clip, tag], api_name="search_clips"
-    )
-    tag.input(on_refresh, inputs=[tag, clip], outputs=[gallery, clip, tag], api_name=False)
+    shown = [gallery, clip, tag]
+    refresh.click(on_refresh, inputs=[tag, sort, page], outputs=shown, api_name="refresh_gallery")
+    said.submit(on_search, inputs=[tag, said, sort, page], outputs=shown, api_name="search_clips")
+    for control in (tag, sort, page):  # a new filter, order or page keeps the chosen clip
+        control.input(on_refresh, inputs=[tag, sort, page, clip], outputs=shown, api_name=False)
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(
         partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"
