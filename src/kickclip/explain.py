@@ -55,10 +55,7 @@ def explain(manager: ClipManager, trainer: RatingBasedTrainer, clip_id: int) -> 
         wait = f"no model yet: {progress['needed']} more ratings to train"
         return Explanation(clip.id, f"{reason}; {wait}", None, plain=plain)
     if getattr(model, "uses_words", False) and clip.transcript is not None:
-        from kickclip.learn.said import said_features
-
-        said = said_features(clip.transcript, clip.duration)
-        features = model.with_words({**features, **said}, clip.transcript)
+        features = model.with_words(features, clip.transcript, clip.duration)
     predicted = model.predict_one(features, clip.clip_type)
     contributions = []
     for name in model.feature_names_:

@@ -26,6 +26,7 @@ from kickclip.records import (
     Highlight,
     MediaInfo,
     Transcript,
+    Word,
     clock,
 )
 from kickclip.settings import DEFAULT_SETTINGS, Settings
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from kickclip.post.render import PostOptions, Rendered
     from kickclip.store.clip_manager import ClipManager, ClipRecord
     from kickclip.store.exchange import ImportSummary
+    from kickclip.words.boundaries import Loudness
     from kickclip.words.speech import Listener
 
 log = logging.getLogger(__name__)
@@ -128,9 +130,7 @@ def _hear_candidates(
 ) -> tuple[list[Highlight], str | None]:
     """Each candidate with what was said in it, for a taste that learned from words (about
     2 s a candidate); without the speech extra, as they are, and a line saying so."""
-    from kickclip.learn.said import said_features
-    from kickclip.words.boundaries import Loudness
-    from kickclip.words.speech import SAMPLE_RATE_HZ, listen
+    from kickclip.words.speech import listen
 
     if not settings.words:  # --no-words: nothing is heard, the candidates neither
         return candidates, None
@@ -140,14 +140,11 @@ def _hear_candidates(
     heard = []
     for number, highlight in enumerate(candidates):
         on_progress(1.0, f"hearing candidate {number + 1} of {len(candidates)} (your taste)")
-        samples = listen(media, highlight.start_s, highlight.end_s)
-        loudness = Loudness(samples, highlight.start_s, SAMPLE_RATE_HZ)
-        words = loudness.tighten(ear.hear(samples, highlight.start_s))
-        text = Transcript(ear.name, words).within(highlight.start_s, highlight.end_s).text
-        said = said_features(text, highlight.end_s - highlight.start_s)
-        heard.append(
-            replace(highlight, features=model.with_words({**highlight.features, **said}, text))
-        )
+        start, end = highlight.start_s, highlight.end_s
+        _, words = _hear(ear, listen(media, start, end), start)
+        text = Transcript(ear.name, words).within(start, end).text
+        features = model.with_words(highlight.features, text, end - start)
+        heard.append(replace(highlight, features=features))
     return heard, None
 
 
@@ -364,15 +361,14 @@ def between_words(
 ) -> tuple[Highlight, Transcript]:
     """Hear the words around a highlight and move its start and end into pauses between them
     (see ``words.boundaries``); the highlight as moved, and what was heard around it."""
-    from kickclip.words.boundaries import REACH_S, Loudness, snap
+    from kickclip.words.boundaries import REACH_S, snap
     from kickclip.words.speech import SAMPLE_RATE_HZ, listen
 
     margin = REACH_S + 1.0  # a word cut by the span's own edge lies beyond the reach
     span_start = max(highlight.start_s - margin, 0.0)
     samples = listen(media, span_start, highlight.end_s + margin)
     span_end = span_start + len(samples) / SAMPLE_RATE_HZ
-    loudness = Loudness(samples, span_start, SAMPLE_RATE_HZ)
-    words = loudness.tighten(ear.hear(samples, span_start))
+    loudness, words = _hear(ear, samples, span_start)
     start, end = snap(
         words,
         loudness,
@@ -510,13 +506,21 @@ def transcribe(
 
 def hear_file(ear: Listener, path: str | Path, start_s: float, end_s: float) -> Transcript:
     """The words of a clip file whose first moment is ``start_s`` of its source."""
-    from kickclip.words.boundaries import Loudness
-    from kickclip.words.speech import SAMPLE_RATE_HZ, read_audio
+    from kickclip.words.speech import read_audio
 
-    samples = read_audio(str(path), 0.0, end_s - start_s)
-    loudness = Loudness(samples, start_s, SAMPLE_RATE_HZ)
-    words = loudness.tighten(ear.hear(samples, start_s))
+    _, words = _hear(ear, read_audio(str(path), 0.0, end_s - start_s), start_s)
     return Transcript(ear.name, words).within(start_s, end_s)
+
+
+def _hear(ear: Listener, samples: Any, start_s: float) -> tuple[Loudness, tuple[Word, ...]]:
+    """The words in ``samples`` (whose first is ``start_s`` of the source), their times
+    trimmed to the audible speech (Whisper lets a word swallow the pause beside it), and the
+    loudness that trimmed them."""
+    from kickclip.words.boundaries import Loudness
+    from kickclip.words.speech import SAMPLE_RATE_HZ
+
+    loudness = Loudness(samples, start_s, SAMPLE_RATE_HZ)
+    return loudness, loudness.tighten(ear.hear(samples, start_s))
 
 
 MIN_CLIP_S = 0.5

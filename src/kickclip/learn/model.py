@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from kickclip.learn.dataset import feature_names_from, targets, to_matrix
-from kickclip.learn.said import LIKED, MIN_HEARD, Vocabulary, is_said
+from kickclip.learn.said import LIKED, MIN_HEARD, Vocabulary, is_said, said_features
 from kickclip.records import CLIP_TYPES
 
 SHARED = "shared"
@@ -257,12 +257,18 @@ class HighlightModel:
     def uses_words(self) -> bool:
         return getattr(self, "vocabulary_", None) is not None
 
-    def with_words(self, features: Mapping[str, float], text: str | None) -> dict[str, float]:
-        """A candidate's features with ``said_liked`` for this model's vocabulary."""
+    def with_words(
+        self, features: Mapping[str, float], text: str | None, duration_s: float | None = None
+    ) -> dict[str, float]:
+        """A candidate's features with ``said_liked`` for this model's vocabulary, and, given
+        the clip's ``duration_s``, the rest of what was said (``said_features``)."""
+        out = dict(features)
+        if text is not None and duration_s is not None:
+            out.update(said_features(text, duration_s))
         vocabulary = getattr(self, "vocabulary_", None)
-        if vocabulary is None:
-            return dict(features)
-        return {**features, LIKED: vocabulary.score(text)}
+        if vocabulary is not None:
+            out[LIKED] = vocabulary.score(text)
+        return out
 
     @staticmethod
     def _weights(sample_weight: Sequence[float] | None, n: int) -> np.ndarray:

@@ -112,11 +112,10 @@ def said_features(text: str, duration_s: float) -> dict[str, float]:
     """Speech rate (words per second), the share of sentences exclaimed, laughs per minute,
     from the words heard in a clip of ``duration_s``."""
     span = max(duration_s, 1.0)
-    tokens = text.lower().split()
-    words = tokens
-    ends = [t for t in tokens if t.endswith((".", "!", "?"))]
-    laughs = sum(bool(_LAUGH.match(re.sub(r"[^a-z]", "", t))) for t in tokens)
-    laughs += sum(t.count("[laugh") + t.count("(laugh") for t in tokens)
+    words = text.lower().split()
+    ends = [w for w in words if w.endswith((".", "!", "?"))]
+    laughs = sum(bool(_LAUGH.match(re.sub(r"[^a-z]", "", w))) for w in words)
+    laughs += sum(w.count("[laugh") + w.count("(laugh") for w in words)
     return {
         PREFIX + "rate": round(len(words) / span, 4),
         PREFIX + "exclaimed": round(sum(t.endswith("!") for t in ends) / max(len(ends), 1), 4),
