@@ -7,6 +7,7 @@ Core modules are imported inside the commands so ``kickclip --help`` stays fast.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -368,6 +369,113 @@ def generate(
     out.print(
         f"{len(rows)} clips in {settings.out}{again}. Rate them: kickclip rate ID STARS",
         highlight=False,
+    )
+
+
+@app.command()
+def watch(
+    source: Annotated[
+        str, typer.Argument(help="A live kick.com channel, a live HLS URL or any live URL.")
+    ],
+    for_: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            metavar="DURATION",
+            help="Stop after this much of the stream: 3h, 90m, 1h30m, 1:30:00 (default: until "
+            "the stream ends or Ctrl-C).",
+        ),
+    ] = None,
+    clip_duration: DurationOption = SETTING_BY_NAME["clip_duration"].default,
+    min_gap: GapOption = SETTING_BY_NAME["min_gap"].default,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="A moment becomes a clip from this score (your taste's, once trained).",
+        ),
+    ] = 0.6,
+    quality: Annotated[str, _option("quality")] = "best",
+    keep_recording: Annotated[bool, _option("keep_recording")] = False,
+    words: WordsOption = True,
+    speech_model: SpeechModelOption = None,
+    allow_private_addresses: PrivateOption = False,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = SETTING_BY_NAME["db"].default,
+    out_dir: OutOption = SETTING_BY_NAME["out"].default,
+    models_dir: ModelsOption = SETTING_BY_NAME["models_dir"].default,
+) -> None:
+    """Clip a live stream while it goes on: each moment that stands out becomes a clip within
+    a minute, ranked by your taste as generate ranks.
+
+    A moment is judged once the 24 s after it are in. Only the recording that clips still
+    need is kept (--keep-recording keeps it all); a dropped stream is reconnected; Ctrl-C
+    stops cleanly after the clip in hand. With --json, one JSON line per clip as it is
+    registered.
+
+    Example: kickclip watch https://kick.com/somechannel --for 3h --clip-duration 30
+    """
+    import signal
+    import threading
+
+    from kickclip.watch import Watch, parse_duration
+
+    settings = _settings(locals())
+    stop = threading.Event()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("Stopping after the clip in hand (Ctrl-C again to stop at once)…")
+
+    def clip_line(clip: Any) -> None:
+        row = clip.to_json()
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False), nl=True)
+            return
+        _say(
+            f"clip {row['id']}  {clock(row['start'])}–{clock(row['end'])}  {row['clip_type']}  "
+            f"{row['score']:.2f}  {row['reason']}  ({row['delay_s']:.0f} s after the moment)"
+        )
+
+    started: list[bool] = []
+
+    def status(watched_s: float, clips: int) -> None:
+        if not started:  # the source opened: say what is watched, once
+            started.append(True)
+            shown = f" for {clock(watch_for)}" if watch_for else ""
+            err.print(f"Watching {redact(source)}{shown}; Ctrl-C stops.", highlight=False)
+
+    def notice(text: str) -> None:
+        err.print(f"Note: {text}", markup=False, highlight=False, soft_wrap=True)
+
+    with user_errors():
+        watch_for = parse_duration(for_)
+        watcher = Watch(
+            source,
+            settings,
+            duration_s=watch_for,
+            min_score=min_score,
+            on_clip=clip_line,
+            on_notice=notice,
+            on_status=status,
+        )
+        previous = signal.signal(signal.SIGINT, interrupt)
+        try:
+            result = watcher.run(stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    why = {"stream end": "the stream ended", "time": "the time was up", "stop": "stopped"}
+    kept = f"; the recording is {result.recording}" if result.recording else ""
+    err.print(
+        f"Watched {clock(result.watched_s)} ({why[result.ended_by]}): {len(result.clips)} clips "
+        f"in {settings.out}{kept}.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 

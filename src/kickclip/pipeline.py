@@ -56,10 +56,7 @@ def analyze(
     from kickclip.analyze import extract_features
     from kickclip.detect import find_highlights, timeline
     from kickclip.ingest import open_source
-    from kickclip.learn.model_file import load_model
-    from kickclip.learn.trainer import taste_dirs
     from kickclip.rescore import blend, choose, pool_size
-    from kickclip.store.clip_manager import read_model_key
 
     messages = None
     if settings.chat is not None:  # read first: a malformed log stops the run before work
@@ -95,9 +92,7 @@ def analyze(
     )
     if chat is not None:
         candidates = [chat.annotate(highlight) for highlight in candidates]
-    key = read_model_key(settings.db)
-    models = (load_model(folder, key) for folder in taste_dirs(settings.models_dir, settings.user))
-    model = next((model for model in models if model is not None), None)
+    model = taste(settings)
     warnings = features.warnings
     if model is not None and getattr(model, "uses_words", False):
         candidates, note = _hear_candidates(candidates, media, model, settings, on_progress)
@@ -121,6 +116,17 @@ def analyze(
     )
 
 
+def taste(settings: Settings) -> HighlightModel | None:
+    """The user's learned taste (the shared one when they have none yet), or None."""
+    from kickclip.learn.model_file import load_model
+    from kickclip.learn.trainer import taste_dirs
+    from kickclip.store.clip_manager import read_model_key
+
+    key = read_model_key(settings.db)
+    models = (load_model(folder, key) for folder in taste_dirs(settings.models_dir, settings.user))
+    return next((model for model in models if model is not None), None)
+
+
 def _hear_candidates(
     candidates: list[Highlight],
     media: MediaInfo,
@@ -134,7 +140,7 @@ def _hear_candidates(
 
     if not settings.words:  # --no-words: nothing is heard, the candidates neither
         return candidates, None
-    ear, missing = _ear(settings)
+    ear, missing = ear_for(settings)
     if ear is None:
         return candidates, f"your taste learned from words, ranked without them: {missing}"
     heard = []
@@ -189,7 +195,7 @@ def generate(
     ):
         raise StoreError(f"cannot open clip database {settings.db}: its folder does not exist")
     _retrain_outdated(settings, manager)
-    ear, words_note = _ear(settings)  # before the analysis: a bad --speech-model stops here
+    ear, words_note = ear_for(settings)  # before the analysis: a bad --speech-model stops here
     analysis = analyze(source, settings, on_progress=scaled(on_progress, 0.0, 0.7))
     manager = manager or ClipManager(settings.db)  # only now: a bad source creates nothing
     generation = cut_and_register(analysis, settings, manager, on_progress=on_progress, ear=ear)
@@ -198,7 +204,7 @@ def generate(
     return generation
 
 
-def _ear(settings: Settings) -> tuple[Listener | None, str | None]:
+def ear_for(settings: Settings) -> tuple[Listener | None, str | None]:
     """The speech model when words are wanted; without the speech extra, none and a line
     saying how to get it (a model folder asked for by name must load)."""
     if not settings.words:
@@ -352,7 +358,7 @@ def clip_here(
     highlight = replace(highlight, reason=f"chosen by hand at {clock(at_s)}; {highlight.reason}")
     chosen = replace(analysis, highlights=(highlight,))
     if ear is None:
-        ear, _ = _ear(settings)
+        ear, _ = ear_for(settings)
     return _cut_and_register(chosen, settings, manager, on_progress, ear).clips[0]
 
 
@@ -561,7 +567,7 @@ def trim(
         )
     if abs(new_start - record.start_time) < 1e-3 and abs(new_end - record.end_time) < 1e-3:
         return record
-    ear, _ = _ear(settings)  # a bad --speech-model stops before anything is cut
+    ear, _ = ear_for(settings)  # a bad --speech-model stops before anything is cut
     on_progress(0.0, "opening the source")
     if new_start >= record.start_time - 1e-3 and new_end <= record.end_time + 1e-3:
         media = open_source(record.filepath, settings, record=False)
@@ -741,7 +747,7 @@ def export_for_posting(
     for number, record in enumerate(records):
         transcript = manager.transcript(record.id)
         if transcript is None and options.captions != "none" and options.subtitles is None:
-            ear, _ = _ear(settings)
+            ear, _ = ear_for(settings)
             if ear is not None:
                 transcript = hear_file(ear, record.filepath, record.start_time, record.end_time)
                 manager.set_transcript(record.id, transcript)
