@@ -42,6 +42,7 @@ def site(tmp_path_factory):
         clip_duration=6,
         min_gap=10,
         media_dir=tmp_path_factory.getbasetemp(),
+        allow_private_addresses=True,  # Watch Live reads a playlist served on 127.0.0.1
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -363,6 +364,44 @@ def test_delete_right_after_a_tag_filter(page, site) -> None:
     page.get_by_role("button", name="Delete Clip").click()
     page.get_by_text(re.compile(rf"Deleted clip #{target.id}")).wait_for()
     assert target.id not in {c.id for c in manager.list_clips(limit=None)}
+
+
+def test_watch_a_stream_live_and_stop_it(site, browser, tmp_path) -> None:
+    """Watch Live: clips arrive in the table with their reason, over the live timeline; Stop
+    ends a watch of a playlist that is still growing, cleanly."""
+    from media import make_media
+    from servers import LivePlaylist, Server, make_hls
+
+    url, settings, _ = site
+    show = make_media(tmp_path / "show.mp4", duration_s=90, bursts=[(20, 22), (50, 52), (75, 77)])
+    page = _open(browser, url)
+    _tab(page, "Watch Live")
+    page.locator("#watch-source textarea, #watch-source input").first.fill(str(show))
+    page.get_by_role("button", name="Start watching").click()
+    page.get_by_text(
+        re.compile(r"Done \(the stream ended\): 0:01:30 of the stream, 3 clips")
+    ).wait_for()
+    rows = page.locator("#watch-clips tbody tr")
+    assert rows.count() == 3
+    assert (
+        "louder" in page.locator("#watch-clips").inner_text()
+        or "loudness" in page.locator("#watch-clips").inner_text()
+    )
+    page.locator("#watch-timeline img").first.wait_for()
+    if SHOOT:
+        page.screenshot(path=str(SCREENSHOTS / "watch.png"), full_page=True)
+
+    live = LivePlaylist(make_hls(show, tmp_path / "live", segment_s=4), pace_s=4)
+    with Server(tmp_path, dynamic={"stream.m3u8": live.render}) as server:
+        live.start()
+        page.locator("#watch-source textarea, #watch-source input").first.fill(
+            server.url("stream.m3u8")
+        )
+        page.get_by_role("button", name="Start watching").click()
+        page.get_by_text(re.compile(r"Watching .*stream\.m3u8: 0:00:\d\d of the stream")).wait_for()
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text(re.compile(r"Done \(stopped\)")).wait_for()
+    assert not list((settings.out / ".recordings").rglob("*.ts"))
 
 
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while

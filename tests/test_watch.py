@@ -22,56 +22,9 @@ from kickclip.errors import InvalidInput
 from kickclip.records import Features, FeatureSeries
 from kickclip.watch import parse_duration
 from media import decode_duration, make_media
-from servers import Server, make_hls
+from servers import LivePlaylist, Outage, Server, make_hls
 
 SEGMENT_S = 10.0  # as Kick's
-
-
-class LivePlaylist:
-    """A VOD playlist shown as a live one: segment i appears once ``(i + 1) * pace_s`` have
-    passed since ``start()`` (as a live encoder publishes it), ENDLIST once all are out;
-    ``outage(a, b)`` answers 503 to everything from ``a`` to ``b`` seconds."""
-
-    def __init__(self, media_playlist: Path, *, pace_s: float = SEGMENT_S) -> None:
-        lines = media_playlist.read_text().splitlines()
-        self.segments = [
-            (lines[i], lines[i + 1]) for i, line in enumerate(lines) if line.startswith("#EXTINF")
-        ]
-        self.folder = media_playlist.parent.name
-        self.pace_s = pace_s
-        self.started = time.monotonic()
-        self.outages: list[tuple[float, float]] = []
-
-    def start(self) -> float:
-        self.started = time.monotonic()
-        return time.time()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def down(self) -> bool:
-        return any(a <= self.elapsed() < b for a, b in self.outages)
-
-    def render(self) -> bytes:
-        shown = self.segments[: max(1, int(self.elapsed() / self.pace_s))]
-        head = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:10"]
-        body = [f"{info}\n{self.folder}/{uri}" for info, uri in shown]
-        end = ["#EXT-X-ENDLIST"] if len(shown) == len(self.segments) else []
-        return ("\n".join([*head, "#EXT-X-MEDIA-SEQUENCE:0", *body, *end]) + "\n").encode()
-
-
-class Outage(dict):
-    """``Server(statuses=…)`` that answers 503 to every path while the playlist is down."""
-
-    def __init__(self, live: LivePlaylist) -> None:
-        super().__init__()
-        self.live = live
-
-    def __contains__(self, name: object) -> bool:
-        return self.live.down()
-
-    def __getitem__(self, name: str) -> int:
-        return 503
 
 
 def watch_command(*args: str) -> list[str]:

@@ -50,7 +50,8 @@ def timeline_figure(analysis: Analysis, *, width_in: float = 12.0):
             va="bottom",
             fontsize=8,
         )
-    axes.set_xlim(0, max(analysis.duration_s, 1.0))
+    first = timeline.start_s if analysis.media.is_live else 0.0  # live: the minutes kept
+    axes.set_xlim(first, max(analysis.duration_s, first + 1.0))
     axes.set_ylim(bottom=0)
     axes.xaxis.set_major_formatter(FuncFormatter(clock))
     axes.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 3, 5, 6, 10]))

@@ -380,6 +380,23 @@ class Watch:
         while len(self.pieces) > 1 and self.pieces[0].end_s < oldest:
             self.pieces.pop(0).path.unlink(missing_ok=True)
 
+    def analysis(self) -> Analysis:
+        """What the watch has seen so far, as an analysis: the kept minutes' timeline, and
+        the clips made in them as its highlights (for ``plot.timeline_picture``)."""
+        from kickclip.detect import timeline
+
+        features = self.rolling.features()
+        media = MediaInfo(self.source, self.title, "", "", features.duration_s, is_live=True)
+        shown = [
+            c.clip.highlight for c in self.clips if c.clip.highlight.end_s >= self.rolling.start_s
+        ]
+        return Analysis(
+            media=media,
+            duration_s=features.duration_s,
+            highlights=tuple(shown),
+            timeline=timeline(features) if features.series() else None,
+        )
+
     def _warn(self, text: str) -> None:
         if text not in self.warned:
             self.warned.add(text)

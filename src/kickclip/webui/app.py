@@ -19,7 +19,7 @@ def build_app(
     With ``per_user``, each logged-in user rates as themselves and only ``admins`` delete."""
     import gradio as gr
 
-    from kickclip.webui import browse_tab, generate_tab, rate_tab
+    from kickclip.webui import browse_tab, generate_tab, rate_tab, watch_tab
 
     with gr.Blocks(title="kickclip", analytics_enabled=False) as app:
         gr.Markdown(
@@ -28,6 +28,8 @@ def build_app(
         )
         with gr.Tab("Generate Clips"):
             generate_tab.build(settings)
+        with gr.Tab("Watch Live"):
+            watch_tab.build(settings)
         with gr.Tab("View & Rate"):
             on_open = rate_tab.build(settings, per_user=per_user)
         with gr.Tab("Browse & Download"):
