@@ -255,8 +255,14 @@ def test_two_sessions_generate_at_once_and_cancel(site, browser, tmp_path) -> No
     # the test alone and its module alone passed; the wait, not the job, is the likely part.
     cancel.click()
     pressed = time.monotonic()
-    worker.get_by_text(re.compile("cancelled")).first.wait_for(timeout=2_000)
+    worker.get_by_text("Cancelled: nothing was analyzed.").wait_for(timeout=2_000)
     assert time.monotonic() - pressed < 2
+    # A normal outcome: no red Error toast, no red badge on the tables, in this run or after.
+    assert worker.get_by_text("Error", exact=True).count() == 0
+    worker.get_by_label("Stream URL or file path").fill(str(sources[0]))
+    worker.get_by_role("button", name="Analyze Stream").click()
+    worker.get_by_text(re.compile(r"\d+ highlights in")).wait_for()
+    assert worker.get_by_text("Error", exact=True).count() == 0
     assert not list(settings.out.glob(".kickclip-*"))
     for page_ in pages:
         page_.context.close()

@@ -176,6 +176,8 @@ def test_the_gallery_sorts_and_pages(tmp_path: Path) -> None:
         return [int(caption.split(" ")[0].lstrip("#")) for _, caption in gallery]
 
     first, second = shown(), shown(page=2)
+    assert browse_tab.page_count(settings, page=2)["label"] == "Page 2 of 2 (60 clips, 50 a page)"
+    assert browse_tab.page_count(settings, "none-such")["label"].startswith("Page 1 of 1 (0 clips")
     assert len(first) == browse_tab.PAGE_SIZE and len(second) == 60 - browse_tab.PAGE_SIZE
     assert set(first).isdisjoint(second) and set(first) | set(second) == set(ids)
     assert first == sorted(first, reverse=True)  # newest first

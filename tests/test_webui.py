@@ -85,10 +85,9 @@ def test_cancel_stops_a_long_job_and_writes_nothing(library: Settings, tmp_path:
         started.set()
 
     def run() -> None:
-        try:
+        outcome.append(
             generate_tab.generate(settings, str(source), None, 8, 10, 5, "best", None, progress)
-        except gr.Error as error:
-            outcome.append(str(error))
+        )
 
     worker = threading.Thread(target=run)
     worker.start()
@@ -97,7 +96,9 @@ def test_cancel_stops_a_long_job_and_writes_nothing(library: Settings, tmp_path:
     assert generate_tab.cancel() == "Cancelling…"
     worker.join(30)
     assert time.monotonic() - pressed < 2
-    assert outcome and "cancelled" in outcome[0]
+    ((gallery, status),) = outcome  # an outcome, not an error: the gallery left as it was
+    assert status == "Cancelled: the clips finished before it are kept."
+    assert gallery == gr.skip()
     assert not (tmp_path / "clips").exists() or not list((tmp_path / "clips").iterdir())
     assert not (tmp_path / "clips.db").exists()  # analysis never got to the store
     assert generate_tab.cancel() == "Nothing is running."

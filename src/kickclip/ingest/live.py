@@ -205,7 +205,7 @@ class _Clock:
 
     def __init__(self) -> None:
         self.origin: float | None = None
-        self.streams: dict[str, _StreamClock] = {}
+        self.streams: dict[str, StreamClock] = {}
 
     def reopened(self) -> None:
         """The stream was opened (again): what it sends first may be a replay, and a jump
@@ -218,7 +218,7 @@ class _Clock:
     def __call__(self, packet: Any) -> float | None:
         if packet.dts is None or packet.pts is None or packet.size == 0:
             return None
-        clock = self.streams.setdefault(packet.stream.type, _StreamClock())
+        clock = self.streams.setdefault(packet.stream.type, StreamClock())
         if not clock.place(packet):
             return None
         t = float(packet.pts * packet.time_base)
@@ -227,7 +227,11 @@ class _Clock:
         return t - self.origin
 
 
-class _StreamClock:
+class StreamClock:
+    """One stream's timestamps made to keep increasing: a discontinuity (a live HLS stream's
+    restart, a reconnect) jumps them back or far ahead; the recording goes on from the last.
+    After a reopen (``replaying``), what the stream sends again is refused."""
+
     MAX_GAP_S = 5.0
 
     def __init__(self) -> None:

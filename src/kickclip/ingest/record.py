@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from kickclip.errors import SourceUnreachable
+from kickclip.ingest.live import StreamClock
 from kickclip.ingest.probe import demux, open_media, pick_stream
 from kickclip.ingest.sources import quoted, shorten
 from kickclip.progress import ProgressCallback, no_progress
@@ -39,12 +39,12 @@ def record_live(
                 if s is not None
             ]
             outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
-            rebase = {s.index: _Continuous() for s in inputs}
+            rebase = {s.index: StreamClock() for s in inputs}
             first: float | None = None
             for packet in demux(source, *inputs):
                 if packet.dts is None or packet.pts is None:
                     continue
-                rebase[packet.stream.index](packet)
+                rebase[packet.stream.index].place(packet)
                 t = float(packet.pts * packet.time_base)
                 first = t if first is None else first
                 if t - first >= limit_s:
@@ -59,28 +59,3 @@ def record_live(
         part.unlink(missing_ok=True)
         raise
     return dest
-
-
-class _Continuous:
-    """One stream's timestamps made to keep increasing: a discontinuity (a live HLS stream's
-    restart, a reconnect) jumps them back or far ahead; the recording goes on from the last."""
-
-    MAX_GAP_S = 5.0
-
-    def __init__(self) -> None:
-        self.offset = 0
-        self.last_dts: int | None = None
-        self.step = 1
-
-    def __call__(self, packet: Any) -> None:
-        dts = packet.dts + self.offset
-        if self.last_dts is not None:
-            gap = float((dts - self.last_dts) * packet.time_base)
-            if gap <= 0 or gap > self.MAX_GAP_S:
-                self.offset += self.last_dts + self.step - dts
-                dts = self.last_dts + self.step
-            else:
-                self.step = dts - self.last_dts
-        packet.pts += dts - packet.dts
-        packet.dts = dts
-        self.last_dts = dts

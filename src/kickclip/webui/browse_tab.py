@@ -72,6 +72,20 @@ def refresh_gallery(
     )
 
 
+def page_count(
+    settings: Settings, tag: str | None = None, search: str | None = None, page: float | None = 1
+) -> Any:
+    """The page control, saying which page of how many the gallery shows."""
+    manager, _ = store(settings)
+    chosen = None if tag in (None, "", ALL_TAGS) else tag
+    total = manager.count_clips(chosen, user=settings.user, search=(search or "").strip() or None)
+    pages = max(-(-total // PAGE_SIZE), 1)
+    return gr.update(
+        label=f"Page {max(int(page or 1), 1)} of {pages} ({total} clips, {PAGE_SIZE} a page)",
+        maximum=pages,
+    )
+
+
 def gallery_caption(clip: ClipRecord) -> str:
     """What tells one clip from the next: its source, span, type, stars, tags and words."""
     source = Path(clip.source_url or clip.filename).name[:30]
@@ -344,11 +358,21 @@ def build(settings: Settings, *, per_user: bool = False, admins: tuple[str, ...]
         viewer = as_login(settings, request, per_user)
         return refresh_gallery(viewer, chosen, text, sort=order, page=number)
 
+    def on_count(chosen, text, number, request: gr.Request = None):  # type: ignore[assignment]
+        return page_count(as_login(settings, request, per_user), chosen, text, number)
+
     shown = [gallery, clip, tag]
-    refresh.click(on_refresh, inputs=[tag, sort, page], outputs=shown, api_name="refresh_gallery")
-    said.submit(on_search, inputs=[tag, said, sort, page], outputs=shown, api_name="search_clips")
+    counted = {"fn": on_count, "inputs": [tag, said, page], "outputs": page, "api_name": False}
+    refresh.click(
+        on_refresh, inputs=[tag, sort, page], outputs=shown, api_name="refresh_gallery"
+    ).then(**counted)
+    said.submit(
+        on_search, inputs=[tag, said, sort, page], outputs=shown, api_name="search_clips"
+    ).then(**counted)
     for control in (tag, sort, page):  # a new filter, order or page keeps the chosen clip
-        control.input(on_refresh, inputs=[tag, sort, page, clip], outputs=shown, api_name=False)
+        control.input(
+            on_refresh, inputs=[tag, sort, page, clip], outputs=shown, api_name=False
+        ).then(**counted)
     clip.change(partial(clip_tags, settings), inputs=clip, outputs=tags, api_name=False)
     save.click(
         partial(save_tags, settings), inputs=[clip, tags], outputs=[tags, saved], api_name="tag"

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from kickclip.errors import KickclipError
+from kickclip.errors import Cancelled, KickclipError
 from kickclip.progress import scaled
 from kickclip.records import clock
 from kickclip.settings import SETTING_BY_NAME, Settings
@@ -46,11 +46,14 @@ def _chosen(
 
 
 def _job(request: gr.Request | None, progress: Any, work: Any) -> Any:
-    """Run ``work(on_progress)`` as this session's cancellable job; errors become messages."""
+    """Run ``work(on_progress)`` as this session's cancellable job; errors become messages.
+    A cancelled job is an outcome, not an error: None."""
     session = session_of(request)
     event = JOBS.start(session)
     try:
         return work(cancellable(event, progress))
+    except Cancelled:
+        return None
     except KickclipError as error:
         raise gr.Error(str(error)) from None
     finally:
@@ -94,6 +97,8 @@ def analyze(
     result = _job(
         request, progress, lambda report: pipeline.analyze(source, chosen, on_progress=report)
     )
+    if result is None:  # the tables and the analysis before stay as they were
+        return (gr.skip(), gr.skip(), gr.skip(), "Cancelled: nothing was analyzed.", gr.skip())
     highlights = result.to_json()["highlights"]
     if not highlights:
         raise gr.Error("nothing stood out in this stream: no highlights detected")
@@ -135,6 +140,8 @@ def generate(
         return pipeline.cut_and_register(analysis, chosen, manager, on_progress=report)
 
     result = _job(request, progress, work)
+    if result is None:
+        return gr.skip(), "Cancelled: the clips finished before it are kept."
     if not result.clips:
         raise gr.Error("nothing stood out in this stream: no clips written")
     gallery = [
@@ -221,6 +228,8 @@ def clip_here(
         return pipeline.clip_here(analysis, float(at), chosen, manager, on_progress=report)
 
     made = _job(request, progress, work)
+    if made is None:
+        return gr.skip(), "Cancelled: no clip was cut."
     shown = (
         [(str(made.cut.thumbnail), f"#{made.clip_id} · {made.highlight.clip_type} · by hand")]
         if made.cut.thumbnail is not None
