@@ -59,7 +59,9 @@ class LoopedLive:
 
     def __init__(self, playlist: Path, rounds: int, speed: float) -> None:
         lines = playlist.read_text().splitlines()
-        one = [(lines[i], lines[i + 1]) for i, l in enumerate(lines) if l.startswith("#EXTINF")]
+        one = [
+            (lines[i], lines[i + 1]) for i, line in enumerate(lines) if line.startswith("#EXTINF")
+        ]
         self.segments = [
             (info, uri, r > 0 and k == 0)
             for r in range(rounds)
@@ -130,25 +132,31 @@ def main() -> None:
     media_s = args.rounds * ROUND_S
     if process.returncode != 0:
         raise SystemExit(f"watch failed ({process.returncode}): {errors}")
-    delays = []
+    delays, covered = [], 0
     for moment in planted:
         found = [wall for wall, c in clips if c["start"] - 1 <= moment <= c["end"]]
         if found:
+            covered += 1
             delays.append((found[0] - (wall0 + moment / args.speed)) * args.speed)
-    settled = [mb for t, mb in rss if t * args.speed >= 600]
+    settled = [mb for t, mb in rss if t * args.speed >= min(600, media_s / 2)]
     mib = 1024**2
     print(
         f"stream: {media_s / 60:g} min of 1280x720 at 30 fps, played {args.speed:g}x, "
         f"{len(planted)} planted moments, {len(clips)} clips"
     )
-    print(f"planted moments clipped: {len(delays)} of {len(planted)}")
-    if delays:
+    print(f"planted moments in a clip: {covered} of {len(planted)} (--min-gap 60 keeps some apart)")
+    if delays and args.speed == 1:
         print(
-            f"delay (stream seconds, moment to registration): median {statistics.median(delays):.1f}, "
-            f"worst {max(delays):.1f}"
+            f"delay (moment to registration, wall seconds): median "
+            f"{statistics.median(delays):.1f}, worst {max(delays):.1f} "
+            f"(each: {', '.join(f'{d:.0f}' for d in delays)})"
         )
+    elif delays:  # FFmpeg reloads a live playlist every segment's length of wall time
+        print("delay: measured at --speed 1 only (an accelerated playlist is reloaded every 10 s")
+        print(f"  of wall time, counted {args.speed:g}x over in the stream's time)")
     print(
-        f"RSS MiB: first {rss[0][1] / mib:.0f}, after 10 min median {statistics.median(settled) / mib:.0f}, "
+        f"RSS MiB: first {rss[0][1] / mib:.0f}; after the first 10 min (or half): median "
+        f"{statistics.median(settled) / mib:.0f}, "
         f"peak {max(settled) / mib:.0f}, last {settled[-1] / mib:.0f}"
     )
     quarter = len(settled) // 4

@@ -206,7 +206,7 @@ def test_auth_refuses_anonymous_requests(library: Settings) -> None:
         app.close()
 
 
-def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
+def test_gradio_client_drives_the_whole_flow(tmp_path: Path, capfd) -> None:
     from gradio_client import Client
 
     from kickclip.webui.app import serve
@@ -237,6 +237,17 @@ def test_gradio_client_drives_the_whole_flow(tmp_path: Path) -> None:
         assert "Model trained" in model and "10** rated" in summary
         gallery, dropdown, _tags = client.predict(None, api_name="/refresh_gallery")
         assert len(gallery) == 10
+        capfd.readouterr()
+        refused = ("/etc/hostname", *args[1:])
+        with pytest.raises(Exception, match="only files in"):
+            client.predict(*refused, api_name="/analyze")
+        console = capfd.readouterr().err
+        # A user's mistake is one line in the server's console, not Gradio's traceback.
+        assert "Traceback" not in console
+        assert [line for line in console.splitlines() if "only files in" in line] == [
+            f"kickclip: only files in {tmp_path.resolve()} can be read here; start kickclip "
+            "serve --media-dir DIR to choose the folder, or upload the file"
+        ]
     finally:
         app.close()
 

@@ -13,6 +13,7 @@ from kickclip.errors import KickclipError
 from kickclip.records import clock
 from kickclip.settings import Settings
 from kickclip.webui.core import (
+    UserError,
     as_login,
     clip_id_of,
     clip_label,
@@ -57,7 +58,7 @@ def refresh_gallery(
             offset=first,
         )
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     gallery = [
         (str(thumbnail), gallery_caption(c))
         for c in clips
@@ -109,7 +110,7 @@ def clip_tags(settings: Settings, choice: str | None) -> str:
     try:
         return " ".join(manager.get_clip(clip_id_of(choice)).tags)
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
 
 
 def save_tags(settings: Settings, choice: str | None, text: str) -> tuple[str, str]:
@@ -118,7 +119,7 @@ def save_tags(settings: Settings, choice: str | None, text: str) -> tuple[str, s
     try:
         record = manager.set_tags(clip_id_of(choice), (text or "").split())
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     return " ".join(record.tags), f"Clip #{record.id} tags: {' '.join(record.tags) or '(none)'}"
 
 
@@ -130,7 +131,7 @@ def select_clip(settings: Settings, choice: str | None) -> tuple[str | None, str
     try:
         path = str(inside_clips(settings, manager.get_clip(clip_id_of(choice)).filepath))
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     return path, path
 
 
@@ -148,12 +149,12 @@ def delete_clip(settings: Settings, choice: str | None, tag: str | None) -> tupl
     if choice == DECLINED:  # the browser's "Delete this clip?" was answered Cancel
         return (*refresh_gallery(settings, tag), "Nothing deleted.")
     if not choice:
-        raise gr.Error("Choose a clip to delete first (in the gallery or the Clip list).")
+        raise UserError("Choose a clip to delete first (in the gallery or the Clip list).")
     manager, _ = store(settings)
     try:
         deletion = pipeline.delete(manager, [clip_id_of(choice)], settings.out)
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     status = f"Deleted clip #{deletion.clips[0].id}"
     if deletion.files_left:
         status += f"; left {len(deletion.files_left)} file(s) outside the clips folder"
@@ -179,7 +180,7 @@ def trim_range(settings: Settings, choice: str | None) -> tuple[Any, Any, str, A
         clip = manager.get_clip(clip_id_of(choice))
         low, high, frames = pipeline.filmstrip(manager, clip.id, STRIP_S, settings)
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     strip = (low, high, frames)
     return (
         gr.update(minimum=low, maximum=clip.end_time, value=clip.start_time),
@@ -230,13 +231,13 @@ def trim_clip(
     from kickclip import pipeline
 
     if not choice:
-        raise gr.Error("Choose a clip first.")
+        raise UserError("Choose a clip first.")
     manager, _ = store(settings)
     try:
         record = pipeline.trim(manager, clip_id_of(choice), float(start), float(end), settings)
         path = str(inside_clips(settings, record.filepath))
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     return path, (
         f"Clip #{record.id} is now {record.start_time:.2f}-{record.end_time:.2f} s "
         f"({record.duration:.1f} s)"
@@ -258,7 +259,7 @@ def export_for_posting(
     from kickclip.post.render import PostOptions
 
     if not choice:
-        raise gr.Error("Choose a clip first.")
+        raise UserError("Choose a clip first.")
     manager, _ = store(settings)
     try:
         options = PostOptions(
@@ -270,7 +271,7 @@ def export_for_posting(
         (export,) = pipeline.export_for_posting(manager, [clip_id_of(choice)], options, settings)
         path = str(inside_clips(settings, export.rendered.filepath))
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     r = export.rendered
     cam = f", facecam {','.join(map(str, r.facecam))}" if r.facecam else ""
     return path, path, f"Exported clip #{export.clip_id}: {r.width}×{r.height}, {r.layout}{cam}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,16 @@ from kickclip.learn.trainer import RatingBasedTrainer
 from kickclip.records import clock
 from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager, ClipRecord
+
+
+class UserError(gr.Error):
+    """A message for the user (a red toast), and one line in the server's console instead of
+    Gradio's traceback: a refused path or a missing file is not the server's fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, print_exception=False)
+        print(f"kickclip: {message}", file=sys.stderr, flush=True)
+
 
 _stores: dict[tuple[Path | str, Path, str | None], tuple[ClipManager, RatingBasedTrainer]] = {}
 _managers: dict[Path | str, ClipManager] = {}
@@ -32,7 +43,7 @@ def store(settings: Settings) -> tuple[ClipManager, RatingBasedTrainer]:
                 try:
                     _managers[where] = ClipManager(settings.db)
                 except KickclipError as error:
-                    raise gr.Error(str(error)) from None
+                    raise UserError(str(error)) from None
             manager = _managers[where]
             trainer = RatingBasedTrainer(manager, settings.models_dir, user=settings.user)
             _stores[key] = (manager, trainer)
@@ -111,7 +122,7 @@ def inside_clips(settings: Settings, path: str | Path) -> Path:
     """A clip's file, only when it lies inside the clips folder."""
     resolved = in_clips_folder(settings, path)
     if resolved is None:
-        raise gr.Error("that file is not a clip of this library")
+        raise UserError("that file is not a clip of this library")
     return resolved
 
 
@@ -121,7 +132,7 @@ def may_delete(request: gr.Request | None, per_user: bool, admins: tuple[str, ..
         return
     name = getattr(request, "username", None)
     if name not in admins:
-        raise gr.Error(
+        raise UserError(
             "only an admin deletes clips here: start kickclip serve --admin NAME to name one"
             if not admins
             else f"only {', '.join(admins)} can delete clips here"
@@ -138,12 +149,12 @@ def clip_label(clip: ClipRecord) -> str:
 
 def clip_id_of(choice: str | int | None) -> int:
     if choice in (None, ""):
-        raise gr.Error("choose a clip first")
+        raise UserError("choose a clip first")
     if isinstance(choice, int):
         return choice
     text = str(choice).lstrip("#").split(" ", 1)[0]
     if not text.isdigit():
-        raise gr.Error("choose a clip first")
+        raise UserError("choose a clip first")
     return int(text)
 
 
@@ -158,17 +169,17 @@ def readable_source(settings: Settings, text: str, upload: str | None) -> str:
     if upload:
         path = Path(upload).resolve()
         if not path.is_relative_to(Path(get_upload_folder()).resolve()):
-            raise gr.Error("that upload is not in the upload folder")
+            raise UserError("that upload is not in the upload folder")
         return str(path)
     text = (text or "").strip()
     if not text:
-        raise gr.Error("enter a kick.com URL, a media URL or a file path, or upload a file")
+        raise UserError("enter a kick.com URL, a media URL or a file path, or upload a file")
     if url_scheme(text) is not None or BARE_KICK.match(text):
         return text
     root = settings.media_dir.resolve()
     path = (root / text).resolve()  # an absolute path stays itself; links are followed
     if not path.is_relative_to(root):
-        raise gr.Error(
+        raise UserError(
             f"only files in {root} can be read here; start kickclip serve --media-dir DIR to "
             "choose the folder, or upload the file"
         )

@@ -11,7 +11,7 @@ from kickclip.errors import Cancelled, KickclipError
 from kickclip.progress import scaled
 from kickclip.records import clock
 from kickclip.settings import SETTING_BY_NAME, Settings
-from kickclip.webui.core import JOBS, cancellable, readable_source, session_of, store
+from kickclip.webui.core import JOBS, UserError, cancellable, readable_source, session_of, store
 
 COLUMNS = ["start", "end", "score", "evidence"]
 
@@ -42,7 +42,7 @@ def _chosen(
             chat_offset=float(chat_offset or 0.0),
         )
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
 
 
 def _job(request: gr.Request | None, progress: Any, work: Any) -> Any:
@@ -55,7 +55,7 @@ def _job(request: gr.Request | None, progress: Any, work: Any) -> Any:
     except Cancelled:
         return None
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     finally:
         JOBS.finish(session, event)
 
@@ -101,7 +101,7 @@ def analyze(
         return (gr.skip(), gr.skip(), gr.skip(), "Cancelled: nothing was analyzed.", gr.skip())
     highlights = result.to_json()["highlights"]
     if not highlights:
-        raise gr.Error("nothing stood out in this stream: no highlights detected")
+        raise UserError("nothing stood out in this stream: no highlights detected")
     status = f"{len(highlights)} highlights in {result.duration_s / 60:.1f} minutes"
     kept = (source, chosen, result)
     tables = (_rows(highlights, kind) for kind in ("audio", "video", "chat"))
@@ -143,7 +143,7 @@ def generate(
     if result is None:
         return gr.skip(), "Cancelled: the clips finished before it are kept."
     if not result.clips:
-        raise gr.Error("nothing stood out in this stream: no clips written")
+        raise UserError("nothing stood out in this stream: no clips written")
     gallery = [
         (
             str(c.cut.thumbnail),
@@ -178,7 +178,7 @@ def pick_moment(kept: Any, picture: Any, x_px: float) -> tuple[float, str, Any]:
     from kickclip.ingest.probe import keyframes_between
 
     if not kept or picture is None:
-        raise gr.Error("Analyze a stream first, then click its timeline.")
+        raise UserError("Analyze a stream first, then click its timeline.")
     analysis = kept[2]
     at = picture.time_at(float(x_px))
     timeline = analysis.timeline
@@ -220,7 +220,7 @@ def clip_here(
     from kickclip import pipeline
 
     if not kept or at is None:
-        raise gr.Error("Click the timeline where you want a clip first.")
+        raise UserError("Click the timeline where you want a clip first.")
     _, chosen, analysis = kept
 
     def work(report: Any) -> Any:

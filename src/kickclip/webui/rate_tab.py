@@ -11,7 +11,15 @@ import gradio as gr
 from kickclip.errors import KickclipError
 from kickclip.records import model_status
 from kickclip.settings import Settings
-from kickclip.webui.core import as_login, clip_id_of, clip_label, inside_clips, store
+from kickclip.webui.core import (
+    UserError,
+    as_login,
+    clip_id_of,
+    clip_label,
+    in_clips_folder,
+    inside_clips,
+    store,
+)
 
 STARS = ["1 - Poor", "2 - Below average", "3 - Average", "4 - Good", "5 - Excellent"]
 _training = threading.Lock()
@@ -39,11 +47,7 @@ document.addEventListener("keydown", (event) => {
 
 
 def _playable(settings: Settings, clip: Any) -> bool:
-    try:
-        inside_clips(settings, clip.filepath)
-    except gr.Error:
-        return False
-    return True
+    return in_clips_folder(settings, clip.filepath) is not None
 
 
 def load_unrated(settings: Settings, skipped: list[int] | None = None) -> tuple[Any, Any, str]:
@@ -73,7 +77,7 @@ def show_clip(settings: Settings, choice: str | None) -> tuple[str | None, str]:
     try:
         path = str(inside_clips(settings, manager.get_clip(clip_id_of(choice)).filepath))
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     return path, why_markdown(settings, choice)
 
 
@@ -145,7 +149,7 @@ def submit_rating(
     from kickclip import pipeline
 
     if not stars:
-        raise gr.Error("choose 1 to 5 stars first")
+        raise UserError("choose 1 to 5 stars first")
     manager, trainer = store(settings)
     try:
         outcome = pipeline.rate(
@@ -157,7 +161,7 @@ def submit_rating(
             auto_train=False,
         )
     except KickclipError as error:
-        raise gr.Error(str(error)) from None
+        raise UserError(str(error)) from None
     retraining = trainer.should_auto_train() and _train_in_background(settings)
     dropdown, video, queue_status = load_unrated(settings, skipped)
     status = f"Rated clip #{outcome.record.id}: {'★' * outcome.record.rating}"
@@ -283,9 +287,9 @@ def train_now(settings: Settings) -> tuple[str, str]:
         try:
             trained = pipeline.train(trainer)
         except KickclipError as error:
-            raise gr.Error(str(error)) from None
+            raise UserError(str(error)) from None
     if not trained:
-        raise gr.Error(f"need {trainer.get_training_progress()['needed']} more ratings to train")
+        raise UserError(f"need {trainer.get_training_progress()['needed']} more ratings to train")
     return statistics_markdown(settings)
 
 

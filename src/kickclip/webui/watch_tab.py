@@ -13,7 +13,7 @@ import gradio as gr
 from kickclip.errors import KickclipError
 from kickclip.records import clock
 from kickclip.settings import Settings
-from kickclip.webui.core import readable_source, session_of, store
+from kickclip.webui.core import UserError, readable_source, session_of, store
 
 COLUMNS = ["id", "time", "type", "score", "why", "after (s)"]
 REFRESH_S = 2.0
@@ -102,11 +102,11 @@ def start(
     session = session_of(request)
     with _lock:
         if session in WATCHES and WATCHES[session].going:
-            raise gr.Error("A watch is running already: stop it first.")
+            raise UserError("A watch is running already: stop it first.")
         try:
             chosen = settings.replace(clip_duration=float(duration), min_gap=float(gap))
         except KickclipError as error:
-            raise gr.Error(str(error)) from None
+            raise UserError(str(error)) from None
         manager, _ = store(chosen)
         running = _Running(Watch(source, chosen, manager))
         running.watch.on_notice = running.notes.append
@@ -116,7 +116,7 @@ def start(
         yield _status(running), _rows(running), _picture(running)
         time.sleep(REFRESH_S)
     if running.error is not None and not running.watch.clips:
-        raise gr.Error(running.error)
+        raise UserError(running.error)
     yield _status(running), _rows(running), _picture(running)
 
 
