@@ -10,8 +10,9 @@ server publishes it ``--speed`` times faster than real time as a live playlist, 
 Reported: the watcher's RSS over the hour (sampled every second: first, median, last and
 peak after the first 10 minutes), each planted moment's delay from when it happened to its
 clip's registration, in seconds of the stream (wall seconds × speed: conservative, as the
-watcher's own work is counted ``speed`` times over), and the CPU the watch took per second of
-stream, as a share of one core and of the machine's 2.
+watcher's own work is counted ``speed`` times over; each segment is declared as long as it
+lasts in wall time, so FFmpeg reloads the playlist every 10 s of the stream's time), and the
+CPU the watch took per second of stream, as a share of one core and of the machine's 2.
 
     uv run python benchmarks/bench_watch.py [--speed 12] [--rounds 10]
 """
@@ -73,9 +74,13 @@ class LoopedLive:
 
     def render(self) -> bytes:
         shown = self.segments[: max(1, int((time.monotonic() - self.started) / self.pace_s))]
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:10"]
+        # Each segment is declared as long as it lasts in wall time: FFmpeg reloads a live
+        # playlist every segment's declared length, so it reloads every 10 s of the stream's
+        # time, as at real time (the packets' own timestamps keep the media's clock).
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1"]
         lines.append("#EXT-X-MEDIA-SEQUENCE:0")
-        for info, uri, new_round in shown:
+        for _, uri, new_round in shown:
+            info = f"#EXTINF:{self.pace_s:.3f},"
             lines += [*(["#EXT-X-DISCONTINUITY"] if new_round else []), info, f"watch720/{uri}"]
         if len(shown) == len(self.segments):
             lines.append("#EXT-X-ENDLIST")
@@ -145,15 +150,15 @@ def main() -> None:
         f"{len(planted)} planted moments, {len(clips)} clips"
     )
     print(f"planted moments in a clip: {covered} of {len(planted)} (--min-gap 60 keeps some apart)")
-    if delays and args.speed == 1:
+    if delays:
+        scale = (
+            "wall seconds" if args.speed == 1 else f"stream seconds: wall seconds x {args.speed:g}"
+        )
         print(
-            f"delay (moment to registration, wall seconds): median "
+            f"delay (moment to registration, {scale}): median "
             f"{statistics.median(delays):.1f}, worst {max(delays):.1f} "
             f"(each: {', '.join(f'{d:.0f}' for d in delays)})"
         )
-    elif delays:  # FFmpeg reloads a live playlist every segment's length of wall time
-        print("delay: measured at --speed 1 only (an accelerated playlist is reloaded every 10 s")
-        print(f"  of wall time, counted {args.speed:g}x over in the stream's time)")
     print(
         f"RSS MiB: first {rss[0][1] / mib:.0f}; after the first 10 min (or half): median "
         f"{statistics.median(settled) / mib:.0f}, "

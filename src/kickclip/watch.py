@@ -281,19 +281,12 @@ class Watch:
         from kickclip.ingest.probe import probe
 
         facts = probe(str(path))
-        return MediaInfo(
+        return facts.as_media(
             source=self.source,
             title=self.title,
             analysis_url=str(path),
             cut_url=str(path),
-            duration_s=facts.duration_s,
             start_s=facts.start_s - start_s,
-            has_audio=facts.has_audio,
-            has_video=facts.has_video,
-            width=facts.width,
-            height=facts.height,
-            fps=facts.fps,
-            sample_rate_hz=facts.sample_rate_hz,
         )
 
     def _judge(self, messages: list, ear: Any, *, final: bool = False) -> None:

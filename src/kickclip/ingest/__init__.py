@@ -99,19 +99,11 @@ def open_source(
         analysis_url = cut_url = str(recording)
         headers = {}
     facts = probe(analysis_url, http_headers=headers, allow_private=private)
-    return MediaInfo(
+    return facts.as_media(
         source=redact(kind.text),
         title=title,
         analysis_url=analysis_url,
         cut_url=cut_url,
-        duration_s=facts.duration_s,
-        start_s=facts.start_s,
-        has_audio=facts.has_audio,
-        has_video=facts.has_video,
-        width=facts.width,
-        height=facts.height,
-        fps=facts.fps,
-        sample_rate_hz=facts.sample_rate_hz,
         http_headers=headers,
         is_live=is_live,
         renditions=renditions,

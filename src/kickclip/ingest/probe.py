@@ -130,6 +130,14 @@ class StreamFacts:
     fps: float | None
     sample_rate_hz: int | None
 
+    def as_media(self, **fields: Any) -> MediaInfo:
+        """A ``MediaInfo`` with these facts and ``fields`` (the source, its URLs, …)."""
+        from dataclasses import asdict
+
+        from kickclip.records import MediaInfo
+
+        return MediaInfo(**{**asdict(self), **fields})
+
 
 def probe(
     url: str, *, http_headers: Mapping[str, str] | None = None, allow_private: bool = False

@@ -406,4 +406,10 @@ def build(settings: Settings) -> None:
         api_name="generate",
         **media_job,
     )
-    cancel_button.click(cancel, outputs=status, queue=False, api_name="cancel")
+
+    # A toast, not the status line: the job's own "Cancelled: …" may arrive first, and would
+    # then be overwritten by "Cancelling…".
+    def on_cancel(request: gr.Request = None) -> None:  # type: ignore[assignment]
+        gr.Info(cancel(request))
+
+    cancel_button.click(on_cancel, api_name="cancel", concurrency_limit=None)
