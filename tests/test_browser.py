@@ -143,6 +143,17 @@ def test_rate_ten_clips_by_keys(page, site) -> None:
     counts = {row.split("\t")[0].strip(): row.split("\t")[-1].strip() for row in rows}
     assert all(counts["★" * stars] == "2" for stars in range(1, 6)), counts
     page.locator("#learning-curve img").first.wait_for()
+    # Train Model Now redraws the curve at once, with the new version (no reload needed).
+    before = page.locator("#learning-curve img").first.get_attribute("src")
+    page.get_by_role("button", name="Train Model Now").click()
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector('#learning-curve img');"
+        " return i && i.src && i.src !== old; }",
+        arg=before,
+    )
+    from kickclip.learn.trainer import RatingBasedTrainer
+
+    assert len(RatingBasedTrainer(manager, settings.models_dir).versions()) == 2
     if SHOOT:
         page.screenshot(path=str(SCREENSHOTS / "rate.png"), full_page=True)
     assert manager.cleanup_missing_files() == 1  # the row of the missing file goes

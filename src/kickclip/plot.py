@@ -59,7 +59,7 @@ def timeline_figure(analysis: Analysis, *, width_in: float = 12.0):
     axes.set_title(
         f"{analysis.media.title}: highlights (yellow; purple where your taste moved one up)",
         fontsize=10,
-        loc="left",
+        loc="right",  # the left corner is the web UI's label
         pad=16,
     )
     axes.legend(loc="upper right", fontsize=8, frameon=False, ncols=3)

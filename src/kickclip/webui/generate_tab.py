@@ -62,12 +62,7 @@ def _job(request: gr.Request | None, progress: Any, work: Any) -> Any:
 
 def _rows(highlights: list[dict[str, Any]], kind: str) -> list[list[Any]]:
     return [
-        [
-            h["start"],
-            h["end"],
-            h["score"],
-            h["reason"],
-        ]
+        [clock(h["start"]), clock(h["end"]), round(h["score"], 2), h["reason"]]
         for h in highlights
         if h["clip_type"] == kind
     ]
@@ -147,7 +142,8 @@ def generate(
     gallery = [
         (
             str(c.cut.thumbnail),
-            f"#{c.clip_id} · {c.highlight.clip_type} · score {c.highlight.score:.2f}",
+            f"#{c.clip_id} · {clock(c.cut.start_s)}–{clock(c.cut.end_s)} · "
+            f"{c.highlight.clip_type} · score {c.highlight.score:.2f}",
         )
         for c in result.clips
         if c.cut.thumbnail is not None
@@ -231,7 +227,13 @@ def clip_here(
     if made is None:
         return gr.skip(), "Cancelled: no clip was cut."
     shown = (
-        [(str(made.cut.thumbnail), f"#{made.clip_id} · {made.highlight.clip_type} · by hand")]
+        [
+            (
+                str(made.cut.thumbnail),
+                f"#{made.clip_id} · {clock(made.cut.start_s)}–{clock(made.cut.end_s)} · "
+                f"{made.highlight.clip_type} · by hand",
+            )
+        ]
         if made.cut.thumbnail is not None
         else []
     )
