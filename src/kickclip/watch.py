@@ -24,16 +24,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kickclip.detect.baseline import GAP_S
-from kickclip.detect.peaks import clip_window
+from kickclip.detect.peaks import LEAD_IN, clip_window
 from kickclip.errors import InvalidInput
 from kickclip.ingest.live import LiveRecorder, Opened, Piece, join
 from kickclip.records import Analysis, GeneratedClip, Highlight, MediaInfo, clock
@@ -47,7 +45,6 @@ log = logging.getLogger(__name__)
 SETTLE_S = GAP_S + 20.0  # after a moment, what must be in before it is judged
 KEEP_S = 600.0  # features kept for judging: the ordinary moments of the last 10 minutes
 MIN_SCORE = 0.6  # a planted shout scores 0.63-0.80 on real talk, its ordinary peaks under 0.53
-LEAD_IN = 0.4  # the share of a clip before its peak (``detect.peaks.clip_window``)
 REACH_S = 8.0  # how far past a clip's ends hearing its words and keyframes may read
 
 
@@ -147,7 +144,7 @@ class Watch:
 
         kind, private = self.kind, self.settings.allow_private_addresses
 
-        def ask() -> Opened:
+        def ask(*, first: bool = False) -> Opened:
             if kind.kind in (SourceKind.KICK_LIVE, SourceKind.KICK_VOD, SourceKind.SITE):
                 resolved = resolve(kind.text, allow_private=private)
                 self.title = slug(resolved.title)
@@ -157,7 +154,7 @@ class Watch:
                 raise InvalidInput("a kick.com clip is not live: use kickclip generate")
             self.title = slug(Path(urlsplit(kind.text).path).stem or "stream")
             if kind.kind is SourceKind.FILE or not kind.text.lower().endswith(".m3u8"):
-                if not first:  # the first time: a file that is not there is said at once
+                if first:  # a file that is not there, or no media, is said at once
                     probe(kind.text, allow_private=private)
                 return Opened(kind.text)
             renditions, _ = hls_renditions(kind.text, Access(allow_private=private))
@@ -165,19 +162,20 @@ class Watch:
                 return Opened(by_quality(renditions, self.settings.quality).url)
             return Opened(kind.text)
 
-        first: list[Opened] = []
-        first.append(ask())
+        pending = [ask(first=True)]
 
         def reopen() -> Opened:
-            return first.pop() if first else ask()
+            return pending.pop() if pending else ask()
 
         return reopen
 
     def _ended(self) -> Callable[[], bool]:
-        """Whether the stream is over once it stops sending: an HLS playlist that ends, or a
-        local file; other sources are reconnected until they give up."""
+        """Whether the stream is over once it stops sending: an HLS playlist that is a VOD
+        now (``#EXT-X-ENDLIST``), or a local file; other sources are reconnected until they
+        give up."""
+        from kickclip.errors import KickclipError
         from kickclip.ingest.fetch import Access
-        from kickclip.ingest.resolve import read_playlist
+        from kickclip.ingest.resolve import hls_renditions
         from kickclip.ingest.sources import SourceKind
 
         if self.kind.kind is SourceKind.FILE:
@@ -188,31 +186,17 @@ class Watch:
 
         def ended() -> bool:
             try:
-                playlist = read_playlist(self.kind.text, access)
-            except Exception:  # unreachable now: a drop, not an end
+                _, is_live = hls_renditions(self.kind.text, access)
+            except KickclipError:  # unreachable now: a drop, not an end
                 return False
-            if playlist.playlists:  # a master: the variant watched tells
-                variant = playlist.playlists[0].absolute_uri
-                try:
-                    playlist = read_playlist(variant, access)
-                except Exception:
-                    return False
-            return bool(playlist.is_endlist)
+            return not is_live
 
         return ended
-
-    def _chat(self) -> Any:
-        from kickclip.ingest.sources import SourceKind
-
-        if self.kind.kind is SourceKind.KICK_LIVE:
-            from kickclip.chat.kick import live_chat_while
-
-            return live_chat_while(urlsplit(self.kind.text).path.strip("/").split("/")[0])
-        return nullcontext(SimpleNamespace(messages=[], warnings=[]))
 
     # --- the watch ------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> Watched:
         from kickclip import pipeline
+        from kickclip.ingest import chat_while_live
         from kickclip.store.clip_manager import ClipManager
 
         reopen = self._opener()  # a bad source stops here, before anything is written
@@ -231,7 +215,7 @@ class Watch:
         recording = None
         halt = threading.Event()  # the recorder's own stop: set by ``stop``, time or an error
         try:
-            with self._chat() as chat:
+            with chat_while_live(self.kind) as chat:  # a Kick channel's, as ingest records it
                 for warning in chat.warnings:
                     self._warn(warning)
                 for piece in _in_background(recorder.pieces(halt), stop, halt):
@@ -318,8 +302,9 @@ class Watch:
         candidates = [h for h in candidates if self.judged_until < h.peak_s <= until]
         if chat is not None:
             candidates = [chat.annotate(h) for h in candidates]
-        model = pipeline.taste(self.settings)  # read each time: it may be retrained meanwhile
-        if model is not None and candidates:
+        # Read anew each time there is a moment to rank: it may have been retrained meanwhile.
+        model = pipeline.taste(self.settings) if candidates else None
+        if model is not None:
             if getattr(model, "uses_words", False):
                 self._warn("your taste learned from words; live moments are ranked without them")
             candidates = blend(

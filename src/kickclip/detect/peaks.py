@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+LEAD_IN = 0.4  # the share of a clip before its peak
+
 
 def pick_peaks(
     score: np.ndarray, hop_s: float, *, min_gap_s: float, top: int, min_score: float
@@ -20,7 +22,7 @@ def pick_peaks(
 
 
 def clip_window(
-    peak_s: float, *, duration_s: float, media_s: float, lead_in: float = 0.4
+    peak_s: float, *, duration_s: float, media_s: float, lead_in: float = LEAD_IN
 ) -> tuple[float, float]:
     """A ``duration_s`` window with ``lead_in`` of it before the peak, kept inside the media."""
     if media_s <= duration_s:

@@ -86,7 +86,7 @@ def open_source(
 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         recording = settings.out / ".recordings" / f"{slug(title)}-{stamp}.ts"
-        with _live_chat(kind) as chat:  # the audience, on the recording's clock
+        with chat_while_live(kind) as chat:  # the audience, on the recording's clock
             record_live(
                 cut_url,
                 recording,
@@ -126,7 +126,7 @@ def _is_playlist(kind: Source) -> bool:
         return handle.read(7) == b"#EXTM3U"
 
 
-def _live_chat(kind: Source) -> Any:
+def chat_while_live(kind: Source) -> Any:
     """A Kick channel's live chat while it is recorded; any other live source has none here."""
     if kind.kind is SourceKind.KICK_LIVE:
         from kickclip.chat.kick import live_chat_while

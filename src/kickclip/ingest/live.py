@@ -201,8 +201,6 @@ class _Clock:
     """Seconds of the recording per packet, one clock for every stream, on across
     discontinuities and reconnects; None for a packet a reopened stream sends again."""
 
-    MAX_GAP_S = 5.0
-
     def __init__(self) -> None:
         self.origin: float | None = None
         self.streams: dict[str, StreamClock] = {}
@@ -213,7 +211,7 @@ class _Clock:
         now = time.monotonic()
         for clock in self.streams.values():
             clock.replaying = True
-            clock.away_s = now - clock.seen_at + self.MAX_GAP_S
+            clock.away_s = now - clock.seen_at + StreamClock.MAX_GAP_S
 
     def __call__(self, packet: Any) -> float | None:
         if packet.dts is None or packet.pts is None or packet.size == 0:
