@@ -222,9 +222,10 @@ class LivePlaylist:
         self.started = time.monotonic()
         self.outages: list[tuple[float, float]] = []
 
-    def start(self) -> float:
-        self.started = time.monotonic()
-        return time.time()
+    def start(self, *, ago_s: float = 0.0) -> float:
+        """Publish from now on as a stream that began ``ago_s`` ago; its start's wall time."""
+        self.started = time.monotonic() - ago_s
+        return time.time() - ago_s
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

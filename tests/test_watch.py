@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,105 @@ def test_a_live_stream_is_clipped_while_it_goes_on(workspace: Workspace, tmp_pat
     again = json.loads(done.stdout)["highlights"]
     assert sorted(h["id"] for h in again) == sorted(ids)
     assert all(h["reused"] for h in again)
+
+
+KICK_VOD = "https://kick.com/somechannel/videos/0b5c7a8e-1d2f-4a3b-9c8d-7e6f5a4b3c2d"
+
+
+def test_a_kick_live_and_its_vod_are_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """yt-dlp's info for kick.com/<channel> live and for its VOD name one stream, on one
+    clock: Kick's start_time (a live's release_timestamp, a VOD's timestamp)."""
+    from yt_dlp import YoutubeDL
+
+    from kickclip.ingest.resolve import resolve
+
+    formats = [{"url": "https://cdn.example/index.m3u8", "height": 720, "vcodec": "avc1"}]
+    infos = {
+        "https://kick.com/SomeChannel": {
+            "extractor_key": "Kick",
+            "is_live": True,
+            "uploader_id": "somechannel",
+            "release_timestamp": 1796500000,  # start_time
+            "timestamp": 1796499990,  # created_at: not when the stream began
+            "formats": formats,
+        },
+        KICK_VOD: {"extractor_key": "KickVOD", "timestamp": 1796500000, "formats": formats},
+        "https://www.youtube.com/watch?v=x": {"extractor_key": "Youtube", "timestamp": 1},
+    }
+    monkeypatch.setattr(YoutubeDL, "extract_info", lambda self, url, download: infos[url])
+    live = resolve("https://kick.com/SomeChannel", allow_private=True)
+    vod = resolve(KICK_VOD, allow_private=True)
+    assert live.stream == vod.stream == "kick:somechannel@2026-12-05T19:46:40Z"
+    assert live.started_at == vod.started_at and live.is_live and not vod.is_live
+    infos["https://www.youtube.com/watch?v=x"]["formats"] = formats
+    other = resolve("https://www.youtube.com/watch?v=x", allow_private=True)
+    assert other.stream is None and other.started_at is None
+
+
+def test_a_kick_vod_reuses_what_a_watch_of_its_stream_clipped(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch that joins a Kick stream 35 s after it began stores its clip on the stream's
+    clock under the stream's name; generate of the VOD (another address) reuses it."""
+    from datetime import UTC, datetime
+
+    from kickclip import pipeline
+    from kickclip.chat import kick
+    from kickclip.ingest import resolve
+    from kickclip.records import Rendition
+    from kickclip.settings import Settings
+    from kickclip.watch import Watch
+
+    moment_s = 42.0
+    source = make_media(
+        tmp_path / "stream.mp4", duration_s=75, size=(320, 180), bursts=[(moment_s, 44.5)]
+    )
+    vod = make_hls(source, tmp_path / "vod", segment_s=5)
+    live = LivePlaylist(vod, pace_s=5)
+    monkeypatch.setattr(kick, "KICK_BASE_URL", "http://127.0.0.1:9")  # no chat: nothing there
+    settings = Settings(
+        db=workspace.db,
+        out=workspace.out,
+        models_dir=workspace.models,
+        words=False,
+        allow_private_addresses=True,
+    )
+    with Server(tmp_path, dynamic={"stream.m3u8": live.render}) as server:
+        began = datetime.fromtimestamp(round(live.start(ago_s=35)), UTC)
+        stream = resolve.stream_name("somechannel", began)
+
+        def fake_resolve(url: str, **_: object) -> resolve.Resolved:
+            is_live = url == "https://kick.com/somechannel"
+            where = server.url("stream.m3u8" if is_live else "vod/index.m3u8")
+            renditions = (Rendition(where, height=180, has_audio=True, has_video=True),)
+            return resolve.Resolved("a stream", is_live, renditions, {}, None, began, stream)
+
+        monkeypatch.setattr(resolve, "resolve", fake_resolve)
+        stop = threading.Event()
+        watch = Watch(
+            "https://kick.com/somechannel",
+            settings,
+            min_score=0.5,
+            on_clip=lambda clip: stop.set(),
+        )
+        watched = watch.run(stop)
+        assert len(watched.clips) == 1, watched
+        clip = watched.clips[0].clip
+        # On the stream's clock, not the watch's: its second 0 was 20-35 s into the stream
+        # (FFmpeg joins a live playlist 3 segments before its end).
+        assert clip.cut.start_s <= moment_s + 1 <= clip.cut.end_s, clip.cut
+        assert 18 <= watch.stream_clock() <= 37, watch.stream_clock()
+        with sqlite3.connect(workspace.db) as db:
+            stored = db.execute("SELECT source_url FROM clips").fetchall()
+        assert stored == [(stream,)]
+
+        found = pipeline.generate(KICK_VOD, replace(settings, top=1))
+    assert [c.clip_id for c in found.clips] == [clip.clip_id]
+    assert found.clips[0].reused
+    # The watch placed the moment where the VOD's detector finds it, within a segment.
+    off_s = clip.highlight.peak_s - found.clips[0].highlight.peak_s
+    print(f"the watch's clock against the VOD's: {off_s:+.2f} s")
+    assert abs(off_s) <= 5, off_s
 
 
 def test_watching_keeps_the_recording_when_asked(workspace: Workspace, tmp_path: Path) -> None:

@@ -262,6 +262,8 @@ def _cut_and_register(
     from kickclip.housekeeping import clip_note, files_of
 
     keys = source_keys(analysis.media.source)
+    if analysis.media.stream:  # a Kick VOD: what a watch of its stream clipped is there
+        keys = (*keys, analysis.media.stream)
     clips, failures = [], []
     total = len(analysis.highlights)
     for number, highlight in enumerate(analysis.highlights):

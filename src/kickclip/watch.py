@@ -12,7 +12,12 @@ joins them into one recording when the watch ends).
 
 Times are seconds of the recording (0 is the first packet watched). Clips are registered under
 the source as given, so a later ``generate`` of the same HLS playlist once it has ended (a VOD
-now) reuses them, when the watch saw the stream from its start.
+now) reuses them, when the watch saw the stream from its start. A Kick stream says when it
+began: its clips are registered under its ``stream_name`` on its own clock (seconds since it
+began), where ``generate`` of its VOD, another address, looks for them too. The recording's
+second ``r`` was sent no later than it arrived, so it is at most ``arrival - began`` of the
+stream; the least of that bound over all arrivals (once the first burst of the playlist is in,
+within about a segment) places the recording on the stream's clock.
 """
 
 from __future__ import annotations
@@ -52,8 +57,9 @@ REACH_S = 8.0  # how far past a clip's ends hearing its words and keyframes may 
 class LiveClip:
     """A clip registered while the stream went on, ``delay_s`` after its moment arrived."""
 
-    clip: GeneratedClip
+    clip: GeneratedClip  # as registered: on the stream's clock when it is known
     delay_s: float
+    moment: Highlight  # on the recording's clock
 
     def to_json(self) -> dict[str, Any]:
         whole = self.clip.to_json()
@@ -128,6 +134,9 @@ class Watch:
         self.judged_until = -1.0
         self.clips: list[LiveClip] = []
         self.title = "stream"
+        self.stream: str | None = None  # a Kick stream's name, and when it began
+        self.began: float | None = None
+        self.lag_s = float("inf")  # the least (arrival - second of the recording) seen
         self.warned: set[str] = set()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.folder = settings.out / ".recordings" / f"watch-{stamp}"
@@ -148,6 +157,10 @@ class Watch:
             if kind.kind in (SourceKind.KICK_LIVE, SourceKind.KICK_VOD, SourceKind.SITE):
                 resolved = resolve(kind.text, allow_private=private)
                 self.title = slug(resolved.title)
+                if resolved.stream != self.stream:  # a new stream (restarted): a new clock
+                    self.stream, self.lag_s = resolved.stream, float("inf")
+                    began = resolved.started_at
+                    self.began = began.timestamp() if began and resolved.stream else None
                 chosen = by_quality(resolved.renditions, self.settings.quality)
                 return Opened(chosen.url, dict(resolved.http_headers))
             if kind.kind is SourceKind.KICK_CLIP:
@@ -250,6 +263,7 @@ class Watch:
 
         self.pieces.append(piece)
         self.arrived.extend(piece.arrived)
+        self.lag_s = min([self.lag_s, *(wall - at for at, wall in piece.arrived)])
         try:
             features = extract_features(self._media(piece.path, piece.start_s))
         except KickclipError as error:  # a piece that cannot be read is a gap, said once
@@ -313,8 +327,7 @@ class Watch:
         self.judged_until = until
         for highlight in sorted(candidates, key=lambda h: h.score, reverse=True):
             near = any(
-                abs(highlight.peak_s - c.clip.highlight.peak_s) < self.settings.min_gap
-                for c in self.clips
+                abs(highlight.peak_s - c.moment.peak_s) < self.settings.min_gap for c in self.clips
             )
             if highlight.score >= self.min_score and not near:
                 self._clip(highlight, end_s, ear)
@@ -326,25 +339,37 @@ class Watch:
         start_s, stop_s = clip_window(
             highlight.peak_s, duration_s=self.settings.clip_duration, media_s=end_s
         )
-        highlight = replace(highlight, start_s=start_s, end_s=stop_s)
+        moment = replace(highlight, start_s=start_s, end_s=stop_s)
         needed = [
             p for p in self.pieces if p.end_s >= start_s - REACH_S and p.start_s <= stop_s + REACH_S
         ]
         if not needed:
             return
+        shift = self.stream_clock()
         span = join(needed, self.folder / "span.ts")
         try:
-            media = replace(self._media(span, needed[0].start_s), is_live=False)
-            analysis = Analysis(media=media, duration_s=end_s, highlights=(highlight,))
+            media = self._media(span, needed[0].start_s + shift)
+            media = replace(media, source=self.stream or self.source, is_live=False)
+            analysis = Analysis(
+                media=media, duration_s=end_s + shift, highlights=(_shifted(moment, shift),)
+            )
             generation = pipeline.cut_and_register(analysis, self.settings, self.manager, ear=ear)
         except CutError as error:
-            self._warn(f"the moment at {clock(highlight.peak_s)} could not be cut: {error}")
+            self._warn(f"the moment at {clock(moment.peak_s + shift)} could not be cut: {error}")
             return
         finally:
             span.unlink(missing_ok=True)
-        clip = LiveClip(generation.clips[0], time.time() - self._arrival(highlight.peak_s))
+        delay_s = time.time() - self._arrival(moment.peak_s)
+        clip = LiveClip(generation.clips[0], delay_s, moment)
         self.clips.append(clip)
         self.on_clip(clip)
+
+    def stream_clock(self) -> float:
+        """Where the recording's second 0 lies on the stream's own clock: 0 unless the
+        stream says when it began (see the module's note)."""
+        if self.began is None or self.lag_s == float("inf"):
+            return 0.0
+        return max(0.0, self.lag_s - self.began)
 
     def _arrival(self, t: float) -> float:
         """The wall time the recording first held second ``t`` of the stream."""
@@ -364,21 +389,33 @@ class Watch:
         from kickclip.detect import timeline
 
         features = self.rolling.features()
-        media = MediaInfo(self.source, self.title, "", "", features.duration_s, is_live=True)
+        shift = self.stream_clock()
+        end_s = features.duration_s + shift
+        media = MediaInfo(self.source, self.title, "", "", end_s, is_live=True)
         shown = [
-            c.clip.highlight for c in self.clips if c.clip.highlight.end_s >= self.rolling.start_s
+            _shifted(c.moment, shift) for c in self.clips if c.moment.end_s >= self.rolling.start_s
         ]
+        drawn = timeline(features) if features.series() else None
         return Analysis(
             media=media,
-            duration_s=features.duration_s,
+            duration_s=end_s,
             highlights=tuple(shown),
-            timeline=timeline(features) if features.series() else None,
+            timeline=replace(drawn, start_s=drawn.start_s + shift) if drawn else None,
         )
 
     def _warn(self, text: str) -> None:
         if text not in self.warned:
             self.warned.add(text)
             self.on_notice(text)
+
+
+def _shifted(highlight: Highlight, shift_s: float) -> Highlight:
+    return replace(
+        highlight,
+        start_s=highlight.start_s + shift_s,
+        end_s=highlight.end_s + shift_s,
+        peak_s=highlight.peak_s + shift_s,
+    )
 
 
 def _in_background(

@@ -45,7 +45,7 @@ def open_source(
         False,
         (),
     )
-    chat_channel_id, started_at = None, None
+    chat_channel_id, started_at, stream = None, None, None
     live_chat: tuple = ()
     notes: tuple[str, ...] = ()
     private = settings.allow_private_addresses
@@ -61,6 +61,7 @@ def open_source(
         renditions = resolved.renditions
         title, headers, is_live = resolved.title, dict(resolved.http_headers), resolved.is_live
         chat_channel_id, started_at = resolved.chat_channel_id, resolved.started_at
+        stream = None if is_live else resolved.stream  # a recording has its own clock
         analysis_url = lowest(renditions).url
         cut_url = by_quality(renditions, settings.quality).url
     if _is_playlist(kind):
@@ -109,6 +110,7 @@ def open_source(
         renditions=renditions,
         chat_channel_id=chat_channel_id,
         started_at=started_at,
+        stream=stream,
         chat=live_chat,
         notes=notes,
         allow_private=private,

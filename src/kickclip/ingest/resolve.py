@@ -35,7 +35,29 @@ class Resolved:
     renditions: tuple[Rendition, ...]
     http_headers: Mapping[str, str]
     chat_channel_id: str | None = None  # a Kick VOD: whose chat history to replay …
-    started_at: datetime | None = None  # … from when the stream began
+    started_at: datetime | None = None  # … from when the stream began (a Kick live's too)
+    stream: str | None = None  # a Kick stream's own name, live or VOD (``stream_name``)
+
+
+def stream_name(channel: str, started_at: datetime) -> str:
+    """The name a Kick stream's clips are stored under, whichever address showed it (the
+    channel while it was live, its VOD after), their times on its own clock (0: its start):
+    ``kick:<channel>@<start, UTC>``. Kick gives the live and the VOD the same start."""
+    return f"kick:{channel.lower()}@{started_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _kick_stream(url: str, info: Mapping[str, Any]) -> tuple[datetime | None, str | None]:
+    """When a Kick live or VOD began (its ``start_time``: yt-dlp's ``release_timestamp`` of a
+    live, ``timestamp`` of a VOD) and its ``stream_name``; none for anything else."""
+    kind = info.get("extractor_key")
+    if kind not in ("Kick", "KickVOD"):
+        return None, None
+    began = (info.get("release_timestamp") if kind == "Kick" else None) or info.get("timestamp")
+    if not began:
+        return None, None
+    started_at = datetime.fromtimestamp(began, UTC)
+    channel = info.get("uploader_id") or urlparse(url).path.strip("/").split("/")[0]
+    return started_at, stream_name(str(channel), started_at) if channel else None
 
 
 class _Silent:
@@ -137,13 +159,15 @@ def resolve(url: str, *, allow_private: bool = False) -> Resolved:
         raise SourceUnreachable(shorten(f"{quoted(url)}: the site lists no playable stream"))
     headers = (formats[-1].get("http_headers") if formats else None) or {}
     kick_vod = info.get("extractor_key") == "KickVOD" and info.get("timestamp")
+    started_at, stream = _kick_stream(url, info)
     return Resolved(
         title=str(info.get("title") or info.get("id") or "stream"),
         is_live=bool(info.get("is_live")),
         renditions=renditions,
         http_headers=dict(headers),
         chat_channel_id=str(info["channel_id"]) if kick_vod and info.get("channel_id") else None,
-        started_at=datetime.fromtimestamp(info["timestamp"], UTC) if kick_vod else None,
+        started_at=started_at,
+        stream=stream,
     )
 
 
