@@ -168,6 +168,41 @@ def test_live_playlist_is_recorded_for_the_set_time(tmp_path: Path) -> None:
     assert not list(recording.parent.glob("*.part"))
 
 
+def test_two_recordings_of_a_live_source_keep_their_own_clips(tmp_path: Path) -> None:
+    """Each recording of a live source has a clock of its own (0: when it began), so a second
+    generate of the channel cuts what it recorded instead of "reusing" the first one's clips
+    at the same offsets; both stand for the same channel (its face-cam)."""
+    from servers import growing_playlist, make_hls
+
+    make_media(tmp_path / "live.mp4", duration_s=40, bursts=[(t, t + 1) for t in range(2, 40, 4)])
+    playlist = make_hls(tmp_path / "live.mp4", tmp_path / "live")
+    settings = Settings(
+        out=tmp_path / "out",
+        db=tmp_path / "clips.db",
+        models_dir=tmp_path / "models",
+        record_minutes=0.1,
+        clip_duration=3,
+        min_gap=2,
+        top=1,
+        words=False,
+        allow_private_addresses=True,
+    )
+    with Server(tmp_path, dynamic={"stream.m3u8": growing_playlist(playlist)}) as server:
+        url = server.url("stream.m3u8")
+        first = pipeline.generate(url, settings)
+        second = pipeline.generate(url, settings)
+    assert len(first.clips) == len(second.clips) == 1
+    assert not second.clips[0].reused and second.clips[0].clip_id != first.clips[0].clip_id
+    from kickclip.store.clip_manager import ClipManager
+
+    names = [clip.source_url for clip in ClipManager(settings.db).list_clips()]
+    assert len(set(names)) == 2 and all(name.startswith(url + "@") for name in names)
+    assert {pipeline.channel_of(name) for name in names} == {url}
+    assert pipeline.channel_of("kick:somechannel@2026-12-05T19:46:40Z") == (
+        "https://kick.com/somechannel"
+    )
+
+
 @pytest.mark.parametrize(
     ("message", "error", "start"),
     [

@@ -169,11 +169,14 @@ def test_a_kick_vod_reuses_what_a_watch_of_its_stream_clipped(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A watch that joins a Kick stream 35 s after it began stores its clip on the stream's
-    clock under the stream's name; generate of the VOD (another address) reuses it."""
+    clock under the stream's name; generate of the VOD (another address) reuses it. The
+    watch ends when Kick says the channel is offline."""
     from datetime import UTC, datetime
 
     from kickclip import pipeline
+    from kickclip import watch as watching
     from kickclip.chat import kick
+    from kickclip.errors import NotLive
     from kickclip.ingest import resolve
     from kickclip.records import Rendition
     from kickclip.settings import Settings
@@ -199,20 +202,17 @@ def test_a_kick_vod_reuses_what_a_watch_of_its_stream_clipped(
 
         def fake_resolve(url: str, **_: object) -> resolve.Resolved:
             is_live = url == "https://kick.com/somechannel"
+            if is_live and live.elapsed() >= len(live.segments) * 5:
+                raise NotLive("kick.com: the channel is not live right now")
             where = server.url("stream.m3u8" if is_live else "vod/index.m3u8")
             renditions = (Rendition(where, height=180, has_audio=True, has_video=True),)
             return resolve.Resolved("a stream", is_live, renditions, {}, None, began, stream)
 
         monkeypatch.setattr(resolve, "resolve", fake_resolve)
-        stop = threading.Event()
-        watch = Watch(
-            "https://kick.com/somechannel",
-            settings,
-            min_score=0.5,
-            on_clip=lambda clip: stop.set(),
-        )
-        watched = watch.run(stop)
-        assert len(watched.clips) == 1, watched
+        monkeypatch.setattr(watching, "OFFLINE_S", 0.0)
+        watch = Watch("https://kick.com/somechannel", settings, min_score=0.5)
+        watched = watch.run(threading.Event())
+        assert watched.ended_by == "stream end" and len(watched.clips) == 1, watched
         clip = watched.clips[0].clip
         # On the stream's clock, not the watch's: its second 0 was 20-35 s into the stream
         # (FFmpeg joins a live playlist 3 segments before its end).

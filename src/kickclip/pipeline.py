@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +175,28 @@ def source_keys(source: str) -> tuple[str, ...]:
     return (source,)
 
 
+def stored_names(media: MediaInfo) -> tuple[str, ...]:
+    """Where the clips of ``media`` are stored (the first name) and looked for: a live
+    recording under its source and when it began (another recording of the channel has
+    another clock); a Kick VOD under its stream's name too (where a watch stored them)."""
+    if media.is_live and media.recorded_at is not None:
+        return (f"{media.source}@{media.recorded_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",)
+    keys = source_keys(media.source)
+    return (*keys, media.stream) if media.stream else keys
+
+
+RECORDED = re.compile(r"@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def channel_of(source_url: str | None) -> str | None:
+    """Whose stream a stored source is: a recording's or a Kick stream's name stands for its
+    channel (which keeps its face-cam from one stream to the next)."""
+    if not source_url:
+        return source_url
+    name = RECORDED.sub("", source_url)
+    return "https://kick.com/" + name.removeprefix("kick:") if name.startswith("kick:") else name
+
+
 def generate(
     source: str,
     settings: Settings = DEFAULT_SETTINGS,
@@ -261,9 +285,7 @@ def _cut_and_register(
     from kickclip.cut import cut_clip
     from kickclip.housekeeping import clip_note, files_of
 
-    keys = source_keys(analysis.media.source)
-    if analysis.media.stream:  # a Kick VOD: what a watch of its stream clipped is there
-        keys = (*keys, analysis.media.stream)
+    keys = stored_names(analysis.media)
     clips, failures = [], []
     total = len(analysis.highlights)
     for number, highlight in enumerate(analysis.highlights):
@@ -753,7 +775,8 @@ def export_for_posting(
             if ear is not None:
                 transcript = hear_file(ear, record.filepath, record.start_time, record.end_time)
                 manager.set_transcript(record.id, transcript)
-        facecam = options.facecam or manager.facecam(record.source_url)
+        channel = channel_of(record.source_url)
+        facecam = options.facecam or manager.facecam(channel)
         name = f"{Path(record.filepath).stem}_{options.aspect.replace(':', 'x')}.mp4"
         rendered = render(
             Path(record.filepath),
@@ -764,8 +787,8 @@ def export_for_posting(
             folder / name,
             on_progress=scaled(on_progress, number / len(records), (number + 1) / len(records)),
         )
-        if options.facecam is not None and record.source_url:
-            manager.remember_facecam(record.source_url, options.facecam)
+        if options.facecam is not None and channel:
+            manager.remember_facecam(channel, options.facecam)
         done.append(Export(record.id, rendered))
     on_progress(1.0, "done")
     return done

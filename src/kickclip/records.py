@@ -105,6 +105,7 @@ class MediaInfo:
     chat_channel_id: str | None = None  # a Kick VOD's channel, whose chat can be replayed
     started_at: datetime | None = None  # when the VOD's stream began (UTC)
     stream: str | None = None  # a Kick VOD's stream name: where a watch of it stored clips
+    recorded_at: datetime | None = None  # a live source: when its recording began (UTC)
     chat: tuple[ChatMessage, ...] = ()  # a live channel's chat, recorded with the stream
     notes: tuple[str, ...] = ()  # warnings from opening it (no live chat, …)
     allow_private: bool = False  # its addresses may be internal (--allow-private-addresses)

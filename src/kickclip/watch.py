@@ -51,6 +51,7 @@ SETTLE_S = GAP_S + 20.0  # after a moment, what must be in before it is judged
 KEEP_S = 600.0  # features kept for judging: the ordinary moments of the last 10 minutes
 MIN_SCORE = 0.6  # a planted shout scores 0.63-0.80 on real talk, its ordinary peaks under 0.53
 REACH_S = 8.0  # how far past a clip's ends hearing its words and keyframes may read
+OFFLINE_S = 120.0  # how long a site must say "not live" before the stream counts as ended
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,8 @@ class Watch:
 
         if self.kind.kind is SourceKind.FILE:
             return lambda: True
+        if self.kind.kind in (SourceKind.KICK_LIVE, SourceKind.SITE):
+            return self._offline()
         if not urlsplit(self.kind.text).path.lower().endswith(".m3u8"):
             return lambda: False
         access = Access(allow_private=self.settings.allow_private_addresses)
@@ -203,6 +206,27 @@ class Watch:
             except KickclipError:  # unreachable now: a drop, not an end
                 return False
             return not is_live
+
+        return ended
+
+    def _offline(self) -> Callable[[], bool]:
+        """A site's stream is over once the site has said for ``OFFLINE_S`` that the channel
+        is not live (a streamer's short drop is waited through)."""
+        from kickclip.errors import KickclipError, NotLive
+        from kickclip.ingest.resolve import resolve
+
+        since: list[float] = []
+
+        def ended() -> bool:
+            try:
+                live = resolve(self.kind.text, allow_private=self.settings.allow_private_addresses)
+            except NotLive:
+                since[:] = since or [time.monotonic()]
+                return time.monotonic() - since[0] >= OFFLINE_S
+            except KickclipError:  # unreachable now: a drop, not an end
+                return False
+            since.clear()
+            return not live.is_live
 
         return ended
 

@@ -45,7 +45,7 @@ def open_source(
         False,
         (),
     )
-    chat_channel_id, started_at, stream = None, None, None
+    chat_channel_id, started_at, stream, recorded_at = None, None, None, None
     live_chat: tuple = ()
     notes: tuple[str, ...] = ()
     private = settings.allow_private_addresses
@@ -85,7 +85,8 @@ def open_source(
     if is_live:
         from kickclip.ingest.record import record_live
 
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        recorded_at = datetime.now(UTC)
+        stamp = recorded_at.strftime("%Y%m%dT%H%M%SZ")
         recording = settings.out / ".recordings" / f"{slug(title)}-{stamp}.ts"
         with chat_while_live(kind) as chat:  # the audience, on the recording's clock
             record_live(
@@ -111,6 +112,7 @@ def open_source(
         chat_channel_id=chat_channel_id,
         started_at=started_at,
         stream=stream,
+        recorded_at=recorded_at,
         chat=live_chat,
         notes=notes,
         allow_private=private,
