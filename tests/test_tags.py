@@ -188,3 +188,22 @@ def test_the_gallery_sorts_and_pages(tmp_path: Path) -> None:
     assert manager.count_clips() == 60 and manager.count_clips("nope") == 0
     with pytest.raises(InvalidInput, match="sort by one of"):
         manager.list_clips(sort="loudest")
+
+
+def test_a_caption_names_the_channel_and_the_day_of_a_live_stream(tmp_path: Path) -> None:
+    """A Kick stream's name (a watch's clips) and a live recording's read as the channel and
+    the day, not as a cut-off stamp; a file reads as its name."""
+    from kickclip.store.clip_manager import ClipManager
+    from kickclip.webui.browse_tab import gallery_caption
+
+    manager = ClipManager(tmp_path / "clips.db")
+    sources = {
+        "kick:somechannel@2026-12-05T19:46:40Z": "somechannel 2026-12-05",
+        "https://kick.com/xqc@2026-12-03T20:00:00Z": "xqc 2026-12-03",
+        str(tmp_path / "my stream.mp4"): "my stream.mp4",
+    }
+    for n, (source, shown) in enumerate(sources.items()):
+        clip = tmp_path / f"clip{n}.mp4"
+        clip.write_bytes(b"x")
+        record, _ = manager.register_moment(clip, 60.0, 90.0, 0.7, "audio", {}, source)
+        assert gallery_caption(record).startswith(f"#{record.id} · {shown} · 0:01:00–0:01:30 ·")

@@ -4,7 +4,6 @@ download, trim and export one for posting."""
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -20,6 +19,7 @@ from kickclip.webui.core import (
     in_clips_folder,
     inside_clips,
     may_delete,
+    source_label,
     store,
 )
 
@@ -89,9 +89,8 @@ def page_count(
 
 def gallery_caption(clip: ClipRecord) -> str:
     """What tells one clip from the next: its source, span, type, stars, tags and words."""
-    source = Path(clip.source_url or clip.filename).name[:30]
     return (
-        f"#{clip.id} · {source} · {clock(clip.start_time)}–{clock(clip.end_time)} · "
+        f"#{clip.id} · {source_label(clip)} · {clock(clip.start_time)}–{clock(clip.end_time)} · "
         f"{clip.clip_type} · {'★' * (clip.rating or 0) or 'unrated'} · score {clip.score:.2f}"
         + (f" · {' '.join(clip.tags)}" if clip.tags else "")
         + (f" · “{said}”" if (said := _opening_words(clip.transcript)) else "")

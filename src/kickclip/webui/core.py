@@ -139,8 +139,19 @@ def may_delete(request: gr.Request | None, per_user: bool, admins: tuple[str, ..
         )
 
 
+def source_label(clip: ClipRecord) -> str:
+    """A clip's source in a few words: the file's or the channel's name, and the day a live
+    stream (or its recording) began."""
+    from kickclip.pipeline import RECORDED, channel_of
+
+    name = clip.source_url or clip.filename
+    label = Path(channel_of(name) or name).name[:30]
+    began = RECORDED.search(name)
+    return f"{label} {began.group()[1:11]}" if began else label
+
+
 def clip_label(clip: ClipRecord) -> str:
-    source = Path(clip.source_url or clip.filename).name[:30]
+    source = source_label(clip)
     return (
         f"#{clip.id} · {source} · {clock(clip.start_time)}–{clock(clip.end_time)} · "
         f"{clip.clip_type} · score {clip.score:.2f}"
