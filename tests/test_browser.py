@@ -386,6 +386,7 @@ def test_delete_right_after_a_tag_filter(page, site) -> None:
 def test_watch_a_stream_live_and_stop_it(site, browser, tmp_path) -> None:
     """Watch Live: clips arrive in the table with their reason, over the live timeline; Stop
     ends a watch of a playlist that is still growing, cleanly."""
+    from kickclip.webui import watch_tab
     from media import make_media
     from servers import LivePlaylist, Server, make_hls
 
@@ -419,8 +420,16 @@ def test_watch_a_stream_live_and_stop_it(site, browser, tmp_path) -> None:
         status.filter(has_text=re.compile(r"Watching .*stream\.m3u8: 0:00:\d\d")).wait_for()
         page.get_by_role("button", name="Stop", exact=True).click()
         status.filter(has_text=re.compile(r"Done \(stopped\)")).wait_for()
+        assert not list((settings.out / ".recordings").rglob("*.ts"))
+
+        # Closing the page stops its watch: nothing could reach it any more.
+        page.get_by_role("button", name="Start watching").click()
+        status.filter(has_text=re.compile(r"Watching .*stream\.m3u8: 0:00:\d\d")).wait_for()
+        [running] = [r for r in watch_tab.WATCHES.values() if r.going]
+        page.context.close()
+        running.thread.join(timeout=60)
+        assert not running.going and running.outcome.ended_by == "stop"
     assert not list((settings.out / ".recordings").rglob("*.ts"))
-    page.context.close()
 
 
 def test_error_is_visible(page) -> None:  # last: its message stays on screen a while

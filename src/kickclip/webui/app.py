@@ -36,6 +36,7 @@ def build_app(
             browse_tab.build(settings, per_user=per_user, admins=admins)
         for handler, outputs in on_open:
             app.load(handler, outputs=outputs, api_name=False)
+        app.unload(watch_tab.page_closed)
     return app
 
 

@@ -128,11 +128,20 @@ def stop(request: gr.Request = None) -> str:  # type: ignore[assignment]
     return "Stopping after the clip in hand…"
 
 
+def page_closed(request: gr.Request = None) -> None:  # type: ignore[assignment]
+    """A watch started from a page that is closed (or reloaded) stops: nothing could reach
+    it any more, and it would record on for hours. Its clips are kept."""
+    with _lock:
+        running = WATCHES.pop(session_of(request), None)
+    if running is not None:
+        running.stop.set()
+
+
 def build(settings: Settings) -> None:
     gr.Markdown(
         "Clips a live stream while it goes on: a moment that stands out becomes a clip within "
         "a minute (once the 24 s after it are in), ranked by your taste. Only the recording "
-        "that clips still need is kept."
+        "that clips still need is kept. Closing this page stops the watch; its clips stay."
     )
     with gr.Row():
         text = gr.Textbox(
