@@ -266,6 +266,27 @@ def test_watching_keeps_the_recording_when_asked(workspace: Workspace, tmp_path:
     assert "(the time was up)" in early.stderr
 
 
+def test_moments_in_a_watch_first_minute_and_in_a_dense_stream_are_clipped(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """What is ordinary is judged over at least 3 minutes, filled out at the detector's floor:
+    a shout 20 s into a watch, and shouts a tenth of a short stream apart, are not counted as
+    ordinary against themselves (they scored 0.35 each and made no clip before)."""
+    source = make_media(
+        tmp_path / "short.mp4", duration_s=90, bursts=[(20, 22.5), (45, 47.5), (70, 72.5)]
+    )
+    done = subprocess.run(
+        watch_command(str(source), "--json", "--no-words", "--min-gap", "20"),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    clips = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(clips) == 3, done.stderr
+    for moment_s, clip in zip((20, 45, 70), sorted(clips, key=lambda c: c["start"]), strict=True):
+        assert clip["start"] <= moment_s + 1 <= clip["end"] and clip["score"] >= 0.6, clip
+
+
 def test_an_unreachable_live_stream_is_one_line_and_writes_nothing(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -314,7 +314,7 @@ class Watch:
     def _judge(self, messages: list, ear: Any, *, final: bool = False) -> None:
         """Judge the moments whose surroundings are now in; clip those that stand out."""
         from kickclip import pipeline
-        from kickclip.detect import find_highlights
+        from kickclip.detect import LIVE_DETECTOR
         from kickclip.rescore import blend
 
         features = self.rolling.features()
@@ -331,7 +331,7 @@ class Watch:
             chat = chat_for(kept, features)
             features = replace(features, chat=chat.series)
         pool = int(KEEP_S / max(self.settings.min_gap, 1.0)) + 5
-        candidates = find_highlights(
+        candidates = LIVE_DETECTOR.find(
             features,
             clip_duration_s=self.settings.clip_duration,
             min_gap_s=self.settings.min_gap,
@@ -410,7 +410,7 @@ class Watch:
     def analysis(self) -> Analysis:
         """What the watch has seen so far, as an analysis: the kept minutes' timeline, and
         the clips made in them as its highlights (for ``plot.timeline_picture``)."""
-        from kickclip.detect import timeline
+        from kickclip.detect import LIVE_DETECTOR
 
         features = self.rolling.features()
         shift = self.stream_clock()
@@ -419,7 +419,7 @@ class Watch:
         shown = [
             _shifted(c.moment, shift) for c in self.clips if c.moment.end_s >= self.rolling.start_s
         ]
-        drawn = timeline(features) if features.series() else None
+        drawn = LIVE_DETECTOR.timeline(features) if features.series() else None
         return Analysis(
             media=media,
             duration_s=end_s,

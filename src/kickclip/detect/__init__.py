@@ -128,6 +128,9 @@ class MomentDetector:
 
     ``ordinary_quantile`` / ``ordinary_floor``: a side's strengths are counted in units of the
     strength its ordinary moments reach in this stream (that quantile, at least the floor);
+    ``ordinary_over_s``: what is ordinary is judged over at least this much of the stream, a
+    shorter one filled out at the floor (else, in a watch's first minute, one shout would be
+    a tenth of what counts as ordinary and score itself down);
     ``strength_half``: the calibrated strength that scores 0.5; ``min_strength``: under this a
     moment is flat; ``near_s``: how far from the peak another side's rise still belongs to the
     same moment.
@@ -136,13 +139,16 @@ class MomentDetector:
     sides: Mapping[str, SideDetector] = field(default_factory=lambda: dict(SIDE_DETECTORS))
     ordinary_quantile: float = 0.9
     ordinary_floor: float = 1.5
+    ordinary_over_s: float = 0.0
     strength_half: float = 2.0
     min_strength: float = 0.25
     near_s: float = 3.0
 
     def judge(self, series: FeatureSeries) -> Side:
         strength, detail = self.sides[series.clip_type].judge(series)
-        ordinary = max(float(np.quantile(strength, self.ordinary_quantile)), self.ordinary_floor)
+        missing = max(round(self.ordinary_over_s / series.hop_s) - len(strength), 0)
+        sample = np.concatenate([strength, np.full(missing, self.ordinary_floor)])
+        ordinary = max(float(np.quantile(sample, self.ordinary_quantile)), self.ordinary_floor)
         ordered = {
             name: np.sort(values[np.isfinite(values)]) for name, values in series.values.items()
         }
@@ -290,6 +296,8 @@ def summarize(side: Side, first: int, last: int) -> dict[str, float]:
 
 
 DEFAULT_DETECTOR = MomentDetector()
+# A watch judges each moment with the minutes watched so far, a few at first.
+LIVE_DETECTOR = MomentDetector(ordinary_over_s=180.0)
 
 
 def timeline(features: Features) -> Timeline | None:
