@@ -149,9 +149,40 @@ def ndcg(plan: realistic.Plan, clips: list[tuple[float, float]], taste: dict[str
 # --- one simulated user ---------------------------------------------------------------------
 
 
-def _scores(settings, plan_b, plan_c, paths, taste) -> dict[str, float]:
+def _watched(settings, plan, path, taste) -> dict[str, float]:
+    """``kickclip watch`` of the next stream (a file, read at once, judged as live): the
+    clips it made, each judged by the taste (a moment clipped twice counts as talk), then
+    removed again, so the store and the review queue hold stream A's clips only."""
+    import threading
+
+    from kickclip import pipeline
+    from kickclip.store.clip_manager import ClipManager
+    from kickclip.watch import Watch
+
+    manager = ClipManager(settings.db)
+    watched = Watch(str(path), settings, manager).run(threading.Event())
+    counted, stars = set(), []
+    for live in watched.clips:
+        clip = live.clip
+        given, which = shows(plan, clip.cut.start_s, clip.cut.end_s, taste)
+        stars.append(taste["talk"] if which is not None and which in counted else given)
+        counted.add(which)
+    liked = {(k, span) for k, span in moments(plan) if taste[k] >= 4}
+    pipeline.delete(manager, [live.clip.clip_id for live in watched.clips], settings.out)
+    return {
+        "clips": len(stars),
+        "stars": float(np.mean(stars)) if stars else 0.0,
+        "liked": len(liked & counted) / max(len(liked), 1),
+    }
+
+
+def _scores(settings, plan_b, plan_c, paths, taste, via="generate") -> dict[str, float]:
     from kickclip import pipeline
 
+    if via == "watch":
+        plans = (plan_b, plan_c)
+        runs = [_watched(settings, p, path, taste) for p, path in zip(plans, paths, strict=True)]
+        return {key: sum(run[key] for run in runs) / 2 for key in runs[0]}
     out = {"ndcg5": 0.0, "ndcg10": 0.0}
     for path, plan in zip(paths, (plan_b, plan_c), strict=True):
         analysis = pipeline.analyze(str(path), settings)
@@ -161,7 +192,7 @@ def _scores(settings, plan_b, plan_c, paths, taste) -> dict[str, float]:
     return out
 
 
-def run_user(seed: int, taste_name: str) -> dict:
+def run_user(seed: int, taste_name: str, via: str = "generate") -> dict:
     """Generate A, rate it as the taste would, score B and C at each point."""
     from kickclip import pipeline
     from kickclip.learn.trainer import RatingBasedTrainer
@@ -191,7 +222,9 @@ def run_user(seed: int, taste_name: str) -> dict:
         test_settings = settings.replace(top=TEST_TOP)
         manager = ClipManager(settings.db)
         trainer = RatingBasedTrainer(manager, settings.models_dir)
-        results = {0: _scores(test_settings, plan_b, plan_c, tests, taste)}
+        if via == "watch":
+            test_settings = settings.replace(words=False)
+        results = {0: _scores(test_settings, plan_b, plan_c, tests, taste, via)}
         rated = 0
         for point in POINTS[1:]:
             while rated < point:
@@ -206,7 +239,7 @@ def run_user(seed: int, taste_name: str) -> dict:
                 rated += 1
             if rated < point:
                 break
-            results[point] = _scores(test_settings, plan_b, plan_c, tests, taste)
+            results[point] = _scores(test_settings, plan_b, plan_c, tests, taste, via)
     return {
         "seed": seed,
         "taste": taste_name,
@@ -237,9 +270,29 @@ def _decode_once() -> None:
     analyze.extract_features = extract_features
 
 
-def _job(args: tuple[int, str]) -> dict:
+def _job(args: tuple[int, str, str]) -> dict:
     _decode_once()
     return run_user(*args)
+
+
+def watch_table(runs: list[dict]) -> str:
+    """Per taste and number of ratings: what watching the next streams clipped, as the taste
+    judges it (mean over seeds and the two streams)."""
+    lines = [
+        "| taste | ratings | clips per stream | their stars (mean) | liked moments clipped |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for taste in TASTES:
+        mine = [r for r in runs if r["taste"] == taste]
+        for point in POINTS:
+            have = [r["scores"][str(point)] for r in mine if str(point) in r["scores"]]
+            if not have:
+                continue
+            clips, stars, liked = (
+                np.mean([h[k] for h in have]) for k in ("clips", "stars", "liked")
+            )
+            lines.append(f"| {taste} | {point} | {clips:.1f} | {stars:.2f} | {liked:.0%} |")
+    return "\n".join(lines)
 
 
 def table(runs: list[dict]) -> str:
@@ -278,11 +331,17 @@ def main() -> None:
     parser.add_argument("--tastes", nargs="+", default=list(TASTES), choices=list(TASTES))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--label", default="current")
+    parser.add_argument(
+        "--via",
+        choices=("generate", "watch"),
+        default="generate",
+        help="how the next streams are judged: generate's top 10, or what watch clips",
+    )
     args = parser.parse_args()
     for seed in range(args.seeds):  # build the streams first, in parallel
         with ProcessPoolExecutor(args.jobs) as pool:
             list(pool.map(build, specs(seed)))
-    jobs = [(seed, taste) for seed in range(args.seeds) for taste in args.tastes]
+    jobs = [(seed, taste, args.via) for seed in range(args.seeds) for taste in args.tastes]
     runs = []
     with ProcessPoolExecutor(args.jobs) as pool:
         for run in pool.map(_job, jobs):
@@ -291,14 +350,14 @@ def main() -> None:
             print(
                 f"seed {run['seed']} {run['taste']}: {run['highlights']} highlights, "
                 f"{run['distinct_ids']} distinct ids, "
-                + ", ".join(f"{k}: {v['ndcg5']:.3f}" for k, v in run["scores"].items())
+                + ", ".join(f"{k}: {next(iter(v.values())):.3f}" for k, v in run["scores"].items())
                 + f" ({run['seconds']} s)",
                 file=sys.stderr,
                 flush=True,
             )
     STREAMS.mkdir(parents=True, exist_ok=True)
     (STREAMS / f"results-{args.label}.json").write_text(json.dumps(runs, indent=1))
-    print(table(runs))
+    print(watch_table(runs) if args.via == "watch" else table(runs))
 
 
 if __name__ == "__main__":
