@@ -79,6 +79,24 @@ def _tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
+def _src_once_drawn(page, selector: str) -> str:
+    """The picture's source once it has one (Gradio sends a plot as its encoded image)."""
+    page.wait_for_function(
+        "(sel) => { const i = document.querySelector(sel); return i && i.src; }", arg=selector
+    )
+    return page.locator(selector).first.get_attribute("src")
+
+
+def _src_changed(page, selector: str, old: str) -> str:
+    """Waits for the picture to be drawn anew with other content; its new source."""
+    page.wait_for_function(
+        "([sel, old]) => { const i = document.querySelector(sel);"
+        " return i && i.src && i.src !== old; }",
+        arg=[selector, old],
+    )
+    return page.locator(selector).first.get_attribute("src")
+
+
 def test_analyze_and_generate(page, site) -> None:
     _, settings, source = site
     _tab(page, "Generate Clips")
@@ -112,6 +130,9 @@ def test_rate_ten_clips_by_keys(page, site) -> None:
     gone = manager.register_clip(settings.out / "gone.mp4", 600, 606, 0.9, "audio", first.features)
 
     _tab(page, "View & Rate")
+    # The picture drawn when the page opened, before any model: the curve is drawn one event
+    # after the panel (a .then), so "Model trained" can show while this is still on screen.
+    no_model = _src_once_drawn(page, "#learning-curve img")
     page.get_by_role("button", name="Load Clips for Rating").click()
     page.get_by_text(
         re.compile(rf"11 clips to rate · skipped 1 whose file is missing \(#{gone}\)")
@@ -142,15 +163,10 @@ def test_rate_ten_clips_by_keys(page, site) -> None:
     rows = page.locator("#statistics tr").all_inner_texts()
     counts = {row.split("\t")[0].strip(): row.split("\t")[-1].strip() for row in rows}
     assert all(counts["★" * stars] == "2" for stars in range(1, 6)), counts
-    page.locator("#learning-curve img").first.wait_for()
+    first_version = _src_changed(page, "#learning-curve img", no_model)
     # Train Model Now redraws the curve at once, with the new version (no reload needed).
-    before = page.locator("#learning-curve img").first.get_attribute("src")
     page.get_by_role("button", name="Train Model Now").click()
-    page.wait_for_function(
-        "(old) => { const i = document.querySelector('#learning-curve img');"
-        " return i && i.src && i.src !== old; }",
-        arg=before,
-    )
+    _src_changed(page, "#learning-curve img", first_version)
     from kickclip.learn.trainer import RatingBasedTrainer
 
     assert len(RatingBasedTrainer(manager, settings.models_dir).versions()) == 2
