@@ -57,24 +57,74 @@ def test_a_rater_who_likes_shouts_gets_more_shouts_cut(streams, tmp_path: Path) 
 
     detector_only = shouts_cut()
     # The rater: shouts 5 stars, cheers 1, everything else 2; every candidate of the first stream.
+    _rate_the_candidates((first, first_plan), settings, {"shout": 5, "cheer": 1})
+
+    with_taste = shouts_cut()
+    assert with_taste > detector_only
+    assert with_taste == 3
+
+
+def _sparse_stream(path: Path, seed: int, offset: float) -> tuple[Path, realistic.Plan]:
+    """6 minutes of recorded speech (±3 dB) with 2 shouts and 2 cheers, 75 s apart, as rare as
+    a live stream's moments (a watch judges what is ordinary over the last minutes)."""
+    starts = [40.0 + offset + 75.0 * k for k in range(4)]
+    plan = realistic.Plan(
+        360.0,
+        shout=[(t, t + 3.0) for t in starts[0::2]],
+        cheer=[(t, t + 3.5) for t in starts[1::2]],
+    )
+    audio = realistic.soundtrack(plan, swing_db=3, seed=seed)
+    return realistic.write_stream(path, plan, audio, size=(160, 96), fps=10, seed=seed), plan
+
+
+@pytest.fixture(scope="module")
+def live_stream(tmp_path_factory):
+    return _sparse_stream(tmp_path_factory.mktemp("live-taste") / "live.mp4", 32, 11.0)
+
+
+def _rate_the_candidates(stream, settings: Settings, stars: dict[str, int]) -> None:
+    """Every candidate of the stream registered and rated by its kind (others 2★), then trained."""
+    path, plan = stream
     manager = ClipManager(settings.db)
-    rated = pipeline.analyze(str(first), settings.replace(top=20))
-    for highlight in rated.highlights:
-        kind = _kind(highlight.peak_s, first_plan)
+    for highlight in pipeline.analyze(str(path), settings.replace(top=20)).highlights:
         clip_id = manager.register_clip(
-            filepath=tmp_path / f"clip{highlight.peak_s:.1f}{highlight.clip_type}.mp4",
+            filepath=settings.out / f"rated{highlight.peak_s:.1f}{highlight.clip_type}.mp4",
             start_time=highlight.start_s,
             end_time=highlight.end_s,
             score=highlight.score,
             clip_type=highlight.clip_type,
             features=highlight.features,
         )
-        manager.rate_clip(clip_id, {"shout": 5, "cheer": 1}.get(kind, 2))
+        manager.rate_clip(clip_id, stars.get(_kind(highlight.peak_s, plan), 2))
     assert RatingBasedTrainer(manager, settings.models_dir).train_from_ratings()
 
-    with_taste = shouts_cut()
-    assert with_taste > detector_only
-    assert with_taste == 3
+
+@pytest.mark.parametrize("cheer_stars", [3, 1])
+def test_a_watch_clips_what_the_taste_likes_and_drops_what_it_dislikes(
+    streams, live_stream, tmp_path: Path, cheer_stars: int
+) -> None:
+    """Live, a clip needs a bar, not a rank: shouts (5★) are clipped; cheers the detector finds
+    clear are kept while the taste finds them fine (3★), and dropped once it dislikes them."""
+    import threading
+
+    from kickclip.watch import Watch
+
+    rated, (second, second_plan) = streams[0], live_stream
+    settings = Settings(
+        db=tmp_path / "clips.db",
+        out=tmp_path / "clips",
+        models_dir=tmp_path / "models",
+        clip_duration=8,
+        min_gap=20,
+        words=False,
+    )
+    _rate_the_candidates(rated, settings, {"shout": 5, "cheer": cheer_stars})
+    manager = ClipManager(settings.db)
+    watched = Watch(str(second), settings, manager).run(threading.Event())
+    kinds = [_kind(live.moment.peak_s, second_plan) for live in watched.clips]
+    assert kinds.count("shout") == 2, kinds
+    assert kinds.count("cheer") == (2 if cheer_stars == 3 else 0), kinds
+    assert all("your taste" in live.moment.reason for live in watched.clips)
 
 
 def test_the_pool_is_larger_than_what_is_cut() -> None:

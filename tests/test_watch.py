@@ -287,6 +287,32 @@ def test_moments_in_a_watch_first_minute_and_in_a_dense_stream_are_clipped(
         assert clip["start"] <= moment_s + 1 <= clip["end"] and clip["score"] >= 0.6, clip
 
 
+@pytest.mark.parametrize(
+    ("detector", "stars", "clipped"),
+    [
+        (0.62, None, True),  # no taste: the detector's score against the bar
+        (0.55, None, False),
+        (0.62, 3.0, True),  # blended under the bar (0.54), but clear and not disliked
+        (0.62, 2.0, False),  # clear, but disliked
+        (0.55, 5.0, True),  # under the bar alone, lifted by the taste
+        (0.55, 3.0, False),  # neither clear nor lifted
+    ],
+)
+def test_a_live_moment_clears_the_bar_by_the_detector_and_the_taste(
+    detector: float, stars: float | None, clipped: bool
+) -> None:
+    from kickclip.records import Highlight
+    from kickclip.rescore import blend
+    from kickclip.watch import MIN_SCORE, clears_the_bar
+
+    moment = Highlight(10.0, 30.0, 20.0, detector, "audio", {"loudness": 1.0})
+    predict = None if stars is None else (lambda features, clip_type: (stars - 1) / 4)
+    if predict is not None:
+        (moment,) = blend([moment], predict, n_ratings=50)
+        assert moment.heuristic_score == detector and moment.score != detector
+    assert clears_the_bar(moment, MIN_SCORE, predict) is clipped
+
+
 def test_an_unreachable_live_stream_is_one_line_and_writes_nothing(
     workspace: Workspace, tmp_path: Path
 ) -> None:

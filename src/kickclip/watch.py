@@ -5,10 +5,11 @@
 
 A moment is judged once, as soon as the surroundings after it are in (``SETTLE_S``: the gap
 and 20 s of the 30 s that judge it in a whole VOD) and its clip's end is recorded. It becomes a
-clip when its score reaches ``min_score`` and no clip of this watch lies within the minimum
-gap. What detection and the clips no longer need is let go: the features beyond ``KEEP_S``,
-the pieces before the oldest moment still to judge (``--keep-recording`` keeps them all and
-joins them into one recording when the watch ends).
+clip when it clears the bar (``clears_the_bar``: its score reaches ``min_score``, the user's
+taste blended in, or the detector's alone does and the taste does not dislike it) and no clip
+of this watch lies within the minimum gap. What detection and the clips no longer need is
+let go: the features beyond ``KEEP_S``, the pieces before the oldest moment still to judge
+(``--keep-recording`` keeps them all and joins them into one recording when the watch ends).
 
 Times are seconds of the recording (0 is the first packet watched). Clips are registered under
 the source as given, so a later ``generate`` of the same HLS playlist once it has ended (a VOD
@@ -43,12 +44,14 @@ from kickclip.records import Analysis, GeneratedClip, Highlight, MediaInfo, cloc
 from kickclip.settings import Settings
 
 if TYPE_CHECKING:
+    from kickclip.rescore import Predict
     from kickclip.store.clip_manager import ClipManager
 
 log = logging.getLogger(__name__)
 
 SETTLE_S = GAP_S + 20.0  # after a moment, what must be in before it is judged
 KEEP_S = 600.0  # features kept for judging: the ordinary moments of the last 10 minutes
+DISLIKED_BELOW_STARS = 2.5  # between 2★ (meh) and 3★ (fine): a clear moment under it is dropped
 MIN_SCORE = 0.6  # a planted shout scores 0.63-0.80 on real talk, its ordinary peaks under 0.53
 REACH_S = 8.0  # how far past a clip's ends hearing its words and keyframes may read
 OFFLINE_S = 120.0  # how long a site must say "not live" before the stream counts as ended
@@ -349,11 +352,12 @@ class Watch:
                 candidates, model.predict_one, model.n_samples_, model.metrics_.get("blend_gate")
             )
         self.judged_until = until
+        predict = model.predict_one if model is not None else None
         for highlight in sorted(candidates, key=lambda h: h.score, reverse=True):
             near = any(
                 abs(highlight.peak_s - c.moment.peak_s) < self.settings.min_gap for c in self.clips
             )
-            if highlight.score >= self.min_score and not near:
+            if not near and clears_the_bar(highlight, self.min_score, predict):
                 self._clip(highlight, end_s, ear)
 
     def _clip(self, highlight: Highlight, end_s: float, ear: Any) -> None:
@@ -431,6 +435,21 @@ class Watch:
         if text not in self.warned:
             self.warned.add(text)
             self.on_notice(text)
+
+
+def clears_the_bar(highlight: Highlight, bar: float, predict: Predict | None = None) -> bool:
+    """Whether a live moment is clipped: its score, the taste's blended in, reaches the bar; or
+    the detector alone finds it clear and the taste (``predict``: a model's ``predict_one``)
+    does not dislike it. A ranking needs only the taste's order, a bar its stars too, and a
+    model's stars for a stream it has never seen are drawn to the middle: a clear moment the
+    user would give 5★ can be predicted 3★ and blend under the bar (``benchmarks/README.md``)."""
+    if highlight.score >= bar:
+        return True
+    detector = highlight.heuristic_score
+    if predict is None or detector is None or detector < bar:
+        return False
+    predicted = predict(highlight.features, highlight.clip_type)
+    return predicted is None or 1 + 4 * predicted >= DISLIKED_BELOW_STARS
 
 
 def _shifted(highlight: Highlight, shift_s: float) -> Highlight:
