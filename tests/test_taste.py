@@ -14,11 +14,21 @@ from kickclip.settings import Settings
 from kickclip.store.clip_manager import ClipManager
 
 
-def _stream(path: Path, seed: int, offset: float) -> tuple[Path, realistic.Plan]:
-    """5 minutes of recorded speech (±3 dB) with 4 shouts and 4 cheers, 30 s apart."""
-    starts = [20.0 + offset + 32.0 * k for k in range(8)]
+def _stream(
+    path: Path,
+    seed: int,
+    offset: float,
+    *,
+    duration_s: float = 300.0,
+    first_s: float = 20.0,
+    apart_s: float = 32.0,
+    moments: int = 8,
+) -> tuple[Path, realistic.Plan]:
+    """Recorded speech (±3 dB) with shouts and cheers in turn, ``apart_s`` apart (by default 5
+    minutes with 4 of each)."""
+    starts = [first_s + offset + apart_s * k for k in range(moments)]
     plan = realistic.Plan(
-        300.0,
+        duration_s,
         shout=[(t, t + 3.0) for t in starts[0::2]],
         cheer=[(t, t + 3.5) for t in starts[1::2]],
     )
@@ -64,22 +74,12 @@ def test_a_rater_who_likes_shouts_gets_more_shouts_cut(streams, tmp_path: Path) 
     assert with_taste == 3
 
 
-def _sparse_stream(path: Path, seed: int, offset: float) -> tuple[Path, realistic.Plan]:
-    """6 minutes of recorded speech (±3 dB) with 2 shouts and 2 cheers, 75 s apart, as rare as
-    a live stream's moments (a watch judges what is ordinary over the last minutes)."""
-    starts = [40.0 + offset + 75.0 * k for k in range(4)]
-    plan = realistic.Plan(
-        360.0,
-        shout=[(t, t + 3.0) for t in starts[0::2]],
-        cheer=[(t, t + 3.5) for t in starts[1::2]],
-    )
-    audio = realistic.soundtrack(plan, swing_db=3, seed=seed)
-    return realistic.write_stream(path, plan, audio, size=(160, 96), fps=10, seed=seed), plan
-
-
 @pytest.fixture(scope="module")
 def live_stream(tmp_path_factory):
-    return _sparse_stream(tmp_path_factory.mktemp("live-taste") / "live.mp4", 32, 11.0)
+    """6 minutes with 2 shouts and 2 cheers 75 s apart, as rare as a live stream's moments (a
+    watch judges what is ordinary over the last minutes)."""
+    path = tmp_path_factory.mktemp("live-taste") / "live.mp4"
+    return _stream(path, 32, 11.0, duration_s=360.0, first_s=40.0, apart_s=75.0, moments=4)
 
 
 def _rate_the_candidates(stream, settings: Settings, stars: dict[str, int]) -> None:
