@@ -36,6 +36,18 @@ def _stream(
     return realistic.write_stream(path, plan, audio, size=(160, 96), fps=10, seed=seed), plan
 
 
+def _settings(root: Path, **more) -> Settings:
+    """A store of its own; 8 s clips at least 20 s apart."""
+    return Settings(
+        db=root / "clips.db",
+        out=root / "clips",
+        models_dir=root / "models",
+        clip_duration=8,
+        min_gap=20,
+        **more,
+    )
+
+
 def _kind(peak_s: float, plan: realistic.Plan) -> str:
     for kind in ("shout", "cheer"):
         if any(start - 3 <= peak_s <= end + 3 for start, end in getattr(plan, kind)):
@@ -51,14 +63,7 @@ def streams(tmp_path_factory):
 
 def test_a_rater_who_likes_shouts_gets_more_shouts_cut(streams, tmp_path: Path) -> None:
     (first, first_plan), (second, second_plan) = streams
-    settings = Settings(
-        db=tmp_path / "clips.db",
-        out=tmp_path / "clips",
-        models_dir=tmp_path / "models",
-        clip_duration=8,
-        min_gap=20,
-        top=3,
-    )
+    settings = _settings(tmp_path, top=3)
 
     def shouts_cut() -> int:
         analysis = pipeline.analyze(str(second), settings)
@@ -110,14 +115,7 @@ def test_a_watch_clips_what_the_taste_likes_and_drops_what_it_dislikes(
     from kickclip.watch import Watch
 
     rated, (second, second_plan) = streams[0], live_stream
-    settings = Settings(
-        db=tmp_path / "clips.db",
-        out=tmp_path / "clips",
-        models_dir=tmp_path / "models",
-        clip_duration=8,
-        min_gap=20,
-        words=False,
-    )
+    settings = _settings(tmp_path, words=False)
     _rate_the_candidates(rated, settings, {"shout": 5, "cheer": cheer_stars})
     manager = ClipManager(settings.db)
     watched = Watch(str(second), settings, manager).run(threading.Event())
