@@ -123,6 +123,11 @@ def test_a_watch_clips_what_the_taste_likes_and_drops_what_it_dislikes(
     assert kinds.count("shout") == 2, kinds
     assert kinds.count("cheer") == (2 if cheer_stars == 3 else 0), kinds
     assert all("your taste" in live.moment.reason for live in watched.clips)
+    # A clip under the bar says why it was kept.
+    assert all(
+        live.moment.score >= 0.6 or "kept: the detector alone scores" in live.moment.reason
+        for live in watched.clips
+    )
 
 
 def test_the_pool_is_larger_than_what_is_cut() -> None:

@@ -303,14 +303,18 @@ def test_a_live_moment_clears_the_bar_by_the_detector_and_the_taste(
 ) -> None:
     from kickclip.records import Highlight
     from kickclip.rescore import blend
-    from kickclip.watch import MIN_SCORE, clears_the_bar
+    from kickclip.watch import MIN_SCORE, to_clip
 
     moment = Highlight(10.0, 30.0, 20.0, detector, "audio", {"loudness": 1.0})
     predict = None if stars is None else (lambda features, clip_type: (stars - 1) / 4)
     if predict is not None:
         (moment,) = blend([moment], predict, n_ratings=50)
         assert moment.heuristic_score == detector and moment.score != detector
-    assert clears_the_bar(moment, MIN_SCORE, predict) is clipped
+    clip = to_clip(moment, MIN_SCORE, predict)
+    assert (clip is not None) is clipped
+    if clip is not None:  # a clip under the bar says why it was kept
+        kept = f"kept: the detector alone scores {detector:.2f}"
+        assert (kept in clip.reason) is (moment.score < MIN_SCORE), clip.reason
 
 
 def test_an_unreachable_live_stream_is_one_line_and_writes_nothing(

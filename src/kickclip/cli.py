@@ -393,7 +393,10 @@ def watch(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="A moment becomes a clip from this score (your taste's, once trained).",
+            help=(
+                "A moment becomes a clip from this score: your taste's blended in once trained;"
+                " one the detector alone scores this high is kept unless your taste dislikes it."
+            ),
         ),
     ] = 0.6,
     quality: Annotated[str, _option("quality")] = "best",

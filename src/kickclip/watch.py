@@ -5,7 +5,7 @@
 
 A moment is judged once, as soon as the surroundings after it are in (``SETTLE_S``: the gap
 and 20 s of the 30 s that judge it in a whole VOD) and its clip's end is recorded. It becomes a
-clip when it clears the bar (``clears_the_bar``: its score reaches ``min_score``, the user's
+clip when it clears the bar (``to_clip``: its score reaches ``min_score``, the user's
 taste blended in, or the detector's alone does and the taste does not dislike it) and no clip
 of this watch lies within the minimum gap. What detection and the clips no longer need is
 let go: the features beyond ``KEEP_S``, the pieces before the oldest moment still to judge
@@ -357,8 +357,9 @@ class Watch:
             near = any(
                 abs(highlight.peak_s - c.moment.peak_s) < self.settings.min_gap for c in self.clips
             )
-            if not near and clears_the_bar(highlight, self.min_score, predict):
-                self._clip(highlight, end_s, ear)
+            clipped = None if near else to_clip(highlight, self.min_score, predict)
+            if clipped is not None:
+                self._clip(clipped, end_s, ear)
 
     def _clip(self, highlight: Highlight, end_s: float, ear: Any) -> None:
         from kickclip import pipeline
@@ -437,19 +438,23 @@ class Watch:
             self.on_notice(text)
 
 
-def clears_the_bar(highlight: Highlight, bar: float, predict: Predict | None = None) -> bool:
-    """Whether a live moment is clipped: its score, the taste's blended in, reaches the bar; or
-    the detector alone finds it clear and the taste (``predict``: a model's ``predict_one``)
-    does not dislike it. A ranking needs only the taste's order, a bar its stars too, and a
-    model's stars for a stream it has never seen are drawn to the middle: a clear moment the
-    user would give 5★ can be predicted 3★ and blend under the bar (``benchmarks/README.md``)."""
+def to_clip(highlight: Highlight, bar: float, predict: Predict | None = None) -> Highlight | None:
+    """The live moment as it is clipped, or None: its score, the taste's blended in, reaches the
+    bar; or the detector alone finds it clear and the taste (``predict``: a model's
+    ``predict_one``) does not dislike it, and its reason says so. A ranking needs only the
+    taste's order, a bar its stars too, and a model's stars for a stream it has never seen are
+    drawn to the middle: a clear moment the user would give 5★ can be predicted 3★ and blend
+    under the bar (``benchmarks/README.md``)."""
     if highlight.score >= bar:
-        return True
+        return highlight
     detector = highlight.heuristic_score
     if predict is None or detector is None or detector < bar:
-        return False
+        return None
     predicted = predict(highlight.features, highlight.clip_type)
-    return predicted is None or 1 + 4 * predicted >= DISLIKED_BELOW_STARS
+    if predicted is not None and 1 + 4 * predicted < DISLIKED_BELOW_STARS:
+        return None
+    kept = f"kept: the detector alone scores {detector:.2f}"
+    return replace(highlight, reason=f"{highlight.reason}; {kept}")
 
 
 def _shifted(highlight: Highlight, shift_s: float) -> Highlight:
