@@ -112,7 +112,7 @@ def test_a_watch_clips_what_the_taste_likes_and_drops_what_it_dislikes(
     clear are kept while the taste finds them fine (3★), and dropped once it dislikes them."""
     import threading
 
-    from kickclip.watch import Watch
+    from kickclip.watch import MIN_SCORE, Watch
 
     rated, (second, second_plan) = streams[0], live_stream
     settings = _settings(tmp_path, words=False)
@@ -125,7 +125,7 @@ def test_a_watch_clips_what_the_taste_likes_and_drops_what_it_dislikes(
     assert all("your taste" in live.moment.reason for live in watched.clips)
     # A clip under the bar says why it was kept.
     assert all(
-        live.moment.score >= 0.6 or "kept: the detector alone scores" in live.moment.reason
+        live.moment.score >= MIN_SCORE or "kept: the detector alone scores" in live.moment.reason
         for live in watched.clips
     )
 
